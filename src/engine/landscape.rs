@@ -302,7 +302,7 @@ mod tests {
             pilot.push(landscape.energy_per_node(&field));
         }
         let tau = integrated_time(&pilot);
-        let thin = (10.0 * tau.ceil()) as u64;
+        let thin = (50.0 * tau.ceil()) as u64; // five integrated times (tau is in units of 10 attempts)
         let samples = 100_000usize;
         let mut counts = vec![0u64; 1024];
         for _ in 0..samples {
@@ -410,7 +410,8 @@ mod tests {
     fn consolidation_moves_couplings_toward_the_state_and_back() {
         let mut landscape = Landscape::from_couplings(3, &[(0, 1, 0.0), (1, 2, 0.0)]);
         landscape.set_spins(&[1.0, -1.0, -1.0]);
-        for _ in 0..1000 {
+        // Relaxation rate λ·rate_dt = 0.005 per step: 4000 steps leave e^{-20} of the start.
+        for _ in 0..4000 {
             landscape.consolidate(0.01, 1.0, 0.5);
         }
         // Fixed point: J = J⁰ + η s_i s_j / λ = ±2.

@@ -1187,7 +1187,7 @@ pub struct EngineView<'a> {
     engine: &'a Engine,
 }
 
-impl EngineView<'_> {
+impl<'a> EngineView<'a> {
     pub fn step(&self) -> u64 {
         self.engine.step
     }
@@ -1208,12 +1208,12 @@ impl EngineView<'_> {
     }
 
     /// ⟨E_m⟩ over the metrics window.
-    pub fn mean_mode_energy(&self) -> &[f64] {
+    pub fn mean_mode_energy(&self) -> &'a [f64] {
         &self.engine.mean_energy
     }
 
     /// Complex amplitudes (re, im).
-    pub fn amplitudes(&self) -> (&[f64], &[f64]) {
+    pub fn amplitudes(&self) -> (&'a [f64], &'a [f64]) {
         (&self.engine.z_re, &self.engine.z_im)
     }
 
@@ -1230,25 +1230,25 @@ impl EngineView<'_> {
     }
 
     /// Current angular frequencies (with detuning).
-    pub fn angular_frequencies(&self) -> &[f64] {
+    pub fn angular_frequencies(&self) -> &'a [f64] {
         &self.engine.omega
     }
 
     /// Current damping rates γ_m.
-    pub fn damping(&self) -> &[f64] {
+    pub fn damping(&self) -> &'a [f64] {
         &self.engine.gamma
     }
 
-    pub fn delta_gamma(&self) -> &[f64] {
+    pub fn delta_gamma(&self) -> &'a [f64] {
         &self.engine.delta_gamma
     }
 
-    pub fn detuning(&self) -> &[f64] {
+    pub fn detuning(&self) -> &'a [f64] {
         &self.engine.detuning
     }
 
     /// The locking pairs with their current ratios.
-    pub fn pairs(&self) -> &[LockPair] {
+    pub fn pairs(&self) -> &'a [LockPair] {
         &self.engine.pairs
     }
 
@@ -1323,7 +1323,7 @@ impl EngineView<'_> {
     }
 
     /// The spins (±1).
-    pub fn spins(&self) -> Option<&[f64]> {
+    pub fn spins(&self) -> Option<&'a [f64]> {
         self.engine.landscape.as_ref().map(|run| run.landscape.spins())
     }
 
@@ -1332,7 +1332,7 @@ impl EngineView<'_> {
         self.engine.landscape.as_ref().map(|run| run.landscape.mean_coupling_change())
     }
 
-    pub fn events(&self) -> &[Event] {
+    pub fn events(&self) -> &'a [Event] {
         &self.engine.recorder.events
     }
 

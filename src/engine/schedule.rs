@@ -215,8 +215,8 @@ mod tests {
                 break;
             }
         }
-        assert_eq!(restarted_at, Some(24));
-        assert_eq!(clock.theta(&stall, 24), 4.0);
+        assert_eq!(restarted_at, Some(25), "best at step 20, window 5");
+        assert_eq!(clock.theta(&stall, 25), 4.0);
     }
 
     #[test]
