@@ -150,6 +150,10 @@ pub struct Current {
     pub suppression: f64,
     /// T = Σ E / (M Θ_rest).
     pub temperature: f64,
+    /// T̄ = Σ ⟨E⟩ / (M Θ_rest) over the metrics window: the temperature the slow layer feels
+    /// (landscape temperature, plasticity, events), free of the instantaneous fluctuation of
+    /// a few modes.
+    pub smoothed_temperature: f64,
     /// T per band (Csh, Rsh, Ssh); 0 for an empty band.
     pub band_temperature: [f64; 3],
     /// Σ E per band.
@@ -637,7 +641,7 @@ impl Engine {
         self.run_landscape()?;
         let monitored = match &self.landscape {
             Some(run) => run.landscape.energy_per_node(&run.field),
-            None => self.current.temperature,
+            None => self.current.smoothed_temperature,
         };
         if self.cooling_clock.observe(&self.plan.cooling, self.step, monitored) {
             self.push_event(EventKind::Reheat);
@@ -692,8 +696,10 @@ impl Engine {
             self.current.band_temperature[b] =
                 if self.band_count[b] > 0 { band_energy[b] / (self.band_count[b] as f64 * rest) } else { 0.0 };
         }
+        let mean_total: f64 = self.mean_energy.iter().sum();
+        self.current.smoothed_temperature = mean_total / (self.bands.len() as f64 * rest);
         let tp = self.plan.field.plastic_temperature;
-        self.current.plasticity = ((self.current.temperature - 1.0) / (tp - 1.0)).clamp(0.0, 1.0);
+        self.current.plasticity = ((self.current.smoothed_temperature - 1.0) / (tp - 1.0)).clamp(0.0, 1.0);
     }
 
     /// Reports the first non-finite or overflowing quantity of the field.
@@ -788,7 +794,7 @@ impl Engine {
 
     fn run_landscape(&mut self) -> Result<(), EngineError> {
         let Some(settings) = self.plan.landscape.clone() else { return Ok(()) };
-        let temperature = self.current.temperature;
+        let temperature = self.current.smoothed_temperature;
         let plasticity = self.current.plasticity;
         let step = self.step;
         let reference = if self.current.bath > 0.0 { self.current.bath } else { self.plan.field.theta_rest };
@@ -862,12 +868,13 @@ impl Engine {
 
     fn push_event(&mut self, kind: EventKind) {
         let overlap = self.landscape.as_ref().map_or(0.0, |run| run.attractor_overlap);
-        self.recorder.events.push(Event { step: self.step, kind, temperature: self.current.temperature, overlap });
+        self.recorder.events.push(Event { step: self.step, kind, temperature: self.current.smoothed_temperature, overlap });
     }
 
     fn column_names(&self, quantity: &Quantity) -> Vec<String> {
         match quantity {
             Quantity::Temperature => vec!["temperature".into()],
+            Quantity::SmoothedTemperature => vec!["smoothed_temperature".into()],
             Quantity::BandTemperature { band } => vec![format!("temperature.{}", band.name())],
             Quantity::Bath => vec!["bath".into()],
             Quantity::ModeEnergy => (0..self.z_re.len()).map(|i| format!("mode_energy[{i}]")).collect(),
@@ -1341,6 +1348,7 @@ impl<'a> EngineView<'a> {
         let current = &self.engine.current;
         match quantity {
             Quantity::Temperature => out.push(current.temperature),
+            Quantity::SmoothedTemperature => out.push(current.smoothed_temperature),
             Quantity::BandTemperature { band } => out.push(current.band_temperature[band.index()]),
             Quantity::Bath => out.push(current.bath),
             Quantity::ModeEnergy => out.extend(self.mode_energy()),

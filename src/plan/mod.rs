@@ -362,6 +362,8 @@ pub struct LandscapeSettings {
 pub enum Quantity {
     /// T, the energy parameter.
     Temperature,
+    /// T̄, T over the metrics window (what the landscape and plasticity feel).
+    SmoothedTemperature,
     /// T of one band.
     BandTemperature { band: Band },
     /// Θ, the bath.
@@ -497,8 +499,8 @@ impl Default for LandscapeSettings {
             priors: Vec::new(),
             initial: SpinInit::AllUp,
             neutral_field_gain: 1.0,
-            hebb_rate: 0.1,
-            relax_rate: 0.01,
+            hebb_rate: 0.05,
+            relax_rate: 0.05,
             disintegration_overlap: 0.5,
             crystallisation_temperature: 1.2,
             crystallisation_window_steps: 1000,
