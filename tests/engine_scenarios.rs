@@ -3,31 +3,63 @@
 
 use anneal::engine::{Engine, EventKind, LandscapeGraph, ModeBasis, ModeSpec};
 use anneal::plan::{
-    Action, Band, BandWeights, Component, CoolingCurve, CoolingShape, Envelope, LandscapeSettings, PatternKind,
-    PatternSpec, Plan, Prior, Quantity, RecordItem, Source, SpinInit, TablePoint,
+    Action, Band, BandWeights, Component, CoolingCurve, CoolingShape, Envelope, LandscapeSettings,
+    PatternKind, PatternSpec, Plan, Prior, Quantity, RecordItem, Source, SpinInit, TablePoint,
 };
 
 fn always(action: Action) -> Component {
-    Component { envelope: Envelope::Always, scale: 1.0, action }
+    Component {
+        envelope: Envelope::Always,
+        scale: 1.0,
+        action,
+    }
 }
 
 fn pulse(at_step: u64, duration_steps: u64, action: Action) -> Component {
-    Component { envelope: Envelope::Pulse { at_step, duration_steps }, scale: 1.0, action }
+    Component {
+        envelope: Envelope::Pulse {
+            at_step,
+            duration_steps,
+        },
+        scale: 1.0,
+        action,
+    }
 }
 
 /// Two CSHWs (1 and 1.5 Hz, half their mass in each of two regions) and one RSHW per region
 /// (2 and 3 Hz): every pair starts near a low-order ratio.
 fn two_region_basis() -> ModeBasis {
     let modes = vec![
-        ModeSpec { band: Band::Csh, region: None, frequency_hz: 1.0 },
-        ModeSpec { band: Band::Csh, region: None, frequency_hz: 1.5 },
-        ModeSpec { band: Band::Rsh, region: Some(0), frequency_hz: 2.0 },
-        ModeSpec { band: Band::Rsh, region: Some(1), frequency_hz: 3.0 },
+        ModeSpec {
+            band: Band::Csh,
+            region: None,
+            frequency_hz: 1.0,
+        },
+        ModeSpec {
+            band: Band::Csh,
+            region: None,
+            frequency_hz: 1.5,
+        },
+        ModeSpec {
+            band: Band::Rsh,
+            region: Some(0),
+            frequency_hz: 2.0,
+        },
+        ModeSpec {
+            band: Band::Rsh,
+            region: Some(1),
+            frequency_hz: 3.0,
+        },
     ];
     ModeBasis {
         modes,
         region_names: vec!["left".into(), "right".into()],
-        region_mass: vec![vec![0.5, 0.5], vec![0.5, 0.5], vec![1.0, 0.0], vec![0.0, 1.0]],
+        region_mass: vec![
+            vec![0.5, 0.5],
+            vec![0.5, 0.5],
+            vec![1.0, 0.0],
+            vec![0.0, 1.0],
+        ],
         landscape: LandscapeGraph {
             node_names: vec!["left".into(), "right".into()],
             couplings: vec![(0, 1, 1.0)],
@@ -45,7 +77,12 @@ fn steps(seconds: f64) -> u64 {
 /// A life: a standing neutral input, a trauma at 100 s, optionally an MDMA-like session with
 /// a metronome at 300 s.
 fn life_plan(seed: u64, with_metronome: bool) -> Plan {
-    let mut plan = Plan { seed, dt: DT, n_steps: steps(500.0), ..Plan::default() };
+    let mut plan = Plan {
+        seed,
+        dt: DT,
+        n_steps: steps(500.0),
+        ..Plan::default()
+    };
     plan.field.gamma0 = 0.2;
     plan.field.plastic_temperature = 3.0;
     plan.sinks.gain = 0.3;
@@ -54,21 +91,53 @@ fn life_plan(seed: u64, with_metronome: bool) -> Plan {
     plan.metrics.window_steps = steps(10.0);
     plan.cooling = CoolingCurve::constant(1.0);
     plan.record.items = vec![
-        RecordItem { quantity: Quantity::Integration, every_steps: steps(1.0) },
-        RecordItem { quantity: Quantity::BandEnergy { band: Band::Csh }, every_steps: steps(0.1) },
+        RecordItem {
+            quantity: Quantity::Integration,
+            every_steps: steps(1.0),
+        },
+        RecordItem {
+            quantity: Quantity::BandEnergy { band: Band::Csh },
+            every_steps: steps(0.1),
+        },
     ];
     let everywhere = BandWeights::uniform(1.0);
     let mut sources = vec![
         Source {
             name: "daily life".into(),
-            components: vec![always(Action::Broadband { rate: 0.5, bands: everywhere, regions: Vec::new() })],
+            components: vec![always(Action::Broadband {
+                rate: 0.5,
+                bands: everywhere,
+                regions: Vec::new(),
+            })],
         },
         Source {
             name: "trauma".into(),
             components: vec![
-                pulse(steps(100.0), steps(20.0), Action::Broadband { rate: 30.0, bands: everywhere, regions: Vec::new() }),
-                pulse(steps(100.0), steps(20.0), Action::WeakenCsh { delta_gamma: 2.0, rate: 0.5 }),
-                pulse(steps(100.0), steps(20.0), Action::DetuneRegion { region: None, rate: 0.5 }),
+                pulse(
+                    steps(100.0),
+                    steps(20.0),
+                    Action::Broadband {
+                        rate: 30.0,
+                        bands: everywhere,
+                        regions: Vec::new(),
+                    },
+                ),
+                pulse(
+                    steps(100.0),
+                    steps(20.0),
+                    Action::WeakenCsh {
+                        delta_gamma: 2.0,
+                        rate: 0.5,
+                    },
+                ),
+                pulse(
+                    steps(100.0),
+                    steps(20.0),
+                    Action::DetuneRegion {
+                        region: None,
+                        rate: 0.5,
+                    },
+                ),
             ],
         },
     ];
@@ -76,8 +145,23 @@ fn life_plan(seed: u64, with_metronome: bool) -> Plan {
         sources.push(Source {
             name: "mdma".into(),
             components: vec![
-                pulse(steps(300.0), steps(40.0), Action::Broadband { rate: 10.0, bands: everywhere, regions: Vec::new() }),
-                pulse(steps(300.0), steps(40.0), Action::Metronome { frequency_hz: 1.0, coupling: 2.0 }),
+                pulse(
+                    steps(300.0),
+                    steps(40.0),
+                    Action::Broadband {
+                        rate: 10.0,
+                        bands: everywhere,
+                        regions: Vec::new(),
+                    },
+                ),
+                pulse(
+                    steps(300.0),
+                    steps(40.0),
+                    Action::Metronome {
+                        frequency_hz: 1.0,
+                        coupling: 2.0,
+                    },
+                ),
                 pulse(steps(300.0), steps(40.0), Action::Restore { rate: 0.5 }),
             ],
         });
@@ -117,11 +201,26 @@ fn trauma_sticks_and_a_metronome_session_repairs_integration() {
         let energy_much_later = window_mean(&untreated, "band_energy.csh", 420.0, 500.0);
         // Trauma lowers CSHW energy (under the same standing input) and integration, and both
         // stay low through a long rest; the metronome session brings integration back.
-        assert!(energy_after < 0.8 * baseline_energy, "seed {seed}: CSHW energy {baseline_energy} → {energy_after}");
-        assert!(energy_much_later < 0.8 * baseline_energy, "seed {seed}: CSHW energy recovered without repair");
-        assert!(after_trauma < 0.7 * baseline_integration, "seed {seed}: integration {baseline_integration} → {after_trauma}");
-        assert!(much_later < 0.7 * baseline_integration, "seed {seed}: integration recovered without repair");
-        assert!(repaired > 1.3 * much_later, "seed {seed}: repaired {repaired} vs untreated {much_later}");
+        assert!(
+            energy_after < 0.8 * baseline_energy,
+            "seed {seed}: CSHW energy {baseline_energy} → {energy_after}"
+        );
+        assert!(
+            energy_much_later < 0.8 * baseline_energy,
+            "seed {seed}: CSHW energy recovered without repair"
+        );
+        assert!(
+            after_trauma < 0.7 * baseline_integration,
+            "seed {seed}: integration {baseline_integration} → {after_trauma}"
+        );
+        assert!(
+            much_later < 0.7 * baseline_integration,
+            "seed {seed}: integration recovered without repair"
+        );
+        assert!(
+            repaired > 1.3 * much_later,
+            "seed {seed}: repaired {repaired} vs untreated {much_later}"
+        );
         if repaired > 0.8 * baseline_integration {
             wins += 1;
         }
@@ -129,21 +228,50 @@ fn trauma_sticks_and_a_metronome_session_repairs_integration() {
         let detuned = untreated.state().detuning().to_vec();
         // Region 0: 2 Hz against 1 Hz → the noble 1 + 1/φ; region 1: 3 → 2 + 1/φ.
         let inverse_golden = (5f64.sqrt() - 1.0) / 2.0;
-        assert!((detuned[0] - ((1.0 + inverse_golden) / 2.0 - 1.0)).abs() < 0.01, "{detuned:?}");
-        assert!((detuned[1] - ((2.0 + inverse_golden) / 3.0 - 1.0)).abs() < 0.01, "{detuned:?}");
-        assert!(treated.state().detuning().iter().all(|d| d.abs() < 0.02), "{:?}", treated.state().detuning());
+        assert!(
+            (detuned[0] - ((1.0 + inverse_golden) / 2.0 - 1.0)).abs() < 0.01,
+            "{detuned:?}"
+        );
+        assert!(
+            (detuned[1] - ((2.0 + inverse_golden) / 3.0 - 1.0)).abs() < 0.01,
+            "{detuned:?}"
+        );
+        assert!(
+            treated.state().detuning().iter().all(|d| d.abs() < 0.02),
+            "{:?}",
+            treated.state().detuning()
+        );
     }
-    assert!(wins >= seeds - 1, "integration recovered toward baseline in only {wins} of {seeds} seeds");
+    assert!(
+        wins >= seeds - 1,
+        "integration recovered toward baseline in only {wins} of {seeds} seeds"
+    );
 }
 
 /// Eight regions on a ring, one CSHW per pattern of signs, a stored "rest" prior.
 fn ring_basis() -> ModeBasis {
     let n = 8;
     let modes = vec![
-        ModeSpec { band: Band::Csh, region: None, frequency_hz: 1.0 },
-        ModeSpec { band: Band::Csh, region: None, frequency_hz: 1.7 },
-        ModeSpec { band: Band::Rsh, region: Some(0), frequency_hz: 4.1 },
-        ModeSpec { band: Band::Rsh, region: Some(5), frequency_hz: 5.3 },
+        ModeSpec {
+            band: Band::Csh,
+            region: None,
+            frequency_hz: 1.0,
+        },
+        ModeSpec {
+            band: Band::Csh,
+            region: None,
+            frequency_hz: 1.7,
+        },
+        ModeSpec {
+            band: Band::Rsh,
+            region: Some(0),
+            frequency_hz: 4.1,
+        },
+        ModeSpec {
+            band: Band::Rsh,
+            region: Some(5),
+            frequency_hz: 5.3,
+        },
     ];
     let mut region_mass = vec![vec![1.0 / n as f64; n], vec![1.0 / n as f64; n]];
     region_mass.push((0..n).map(|r| if r == 0 { 1.0 } else { 0.0 }).collect());
@@ -154,14 +282,24 @@ fn ring_basis() -> ModeBasis {
         region_mass,
         landscape: LandscapeGraph {
             node_names: (0..n).map(|r| format!("r{r}")).collect(),
-            couplings: (0..n).map(|i| (i.min((i + 1) % n), i.max((i + 1) % n), 1.0)).collect(),
-            csh_projection: vec![vec![1.0; n], (0..n).map(|i| if i < n / 2 { 1.0 } else { -1.0 }).collect()],
+            couplings: (0..n)
+                .map(|i| (i.min((i + 1) % n), i.max((i + 1) % n), 1.0))
+                .collect(),
+            csh_projection: vec![
+                vec![1.0; n],
+                (0..n).map(|i| if i < n / 2 { 1.0 } else { -1.0 }).collect(),
+            ],
         },
     }
 }
 
 fn heating_plan(seed: u64) -> Plan {
-    let mut plan = Plan { seed, dt: 0.01, n_steps: 30_000, ..Plan::default() };
+    let mut plan = Plan {
+        seed,
+        dt: 0.01,
+        n_steps: 30_000,
+        ..Plan::default()
+    };
     plan.field.gamma0 = 1.0;
     // With four modes T fluctuates strongly; the slow layer feels T over 10 s.
     plan.metrics.window_steps = 1000;
@@ -169,11 +307,26 @@ fn heating_plan(seed: u64) -> Plan {
     plan.cooling = CoolingCurve {
         shape: CoolingShape::Table {
             points: vec![
-                TablePoint { step: 0, value: 1.0 },
-                TablePoint { step: 5_000, value: 1.0 },
-                TablePoint { step: 7_000, value: 8.0 },
-                TablePoint { step: 12_000, value: 8.0 },
-                TablePoint { step: 20_000, value: 1.0 },
+                TablePoint {
+                    step: 0,
+                    value: 1.0,
+                },
+                TablePoint {
+                    step: 5_000,
+                    value: 1.0,
+                },
+                TablePoint {
+                    step: 7_000,
+                    value: 8.0,
+                },
+                TablePoint {
+                    step: 12_000,
+                    value: 8.0,
+                },
+                TablePoint {
+                    step: 20_000,
+                    value: 1.0,
+                },
             ],
         },
         from: 1.0,
@@ -184,11 +337,24 @@ fn heating_plan(seed: u64) -> Plan {
     };
     plan.landscape = Some(LandscapeSettings {
         patterns: vec![
-            PatternSpec { name: "rest".into(), kind: PatternKind::Explicit { spins: vec![1, 1, -1, -1, 1, 1, -1, -1] } },
-            PatternSpec { name: "noise".into(), kind: PatternKind::Random },
+            PatternSpec {
+                name: "rest".into(),
+                kind: PatternKind::Explicit {
+                    spins: vec![1, 1, -1, -1, 1, 1, -1, -1],
+                },
+            },
+            PatternSpec {
+                name: "noise".into(),
+                kind: PatternKind::Random,
+            },
         ],
-        priors: vec![Prior { pattern: "rest".into(), strength: 2.0 }],
-        initial: SpinInit::Pattern { name: "rest".into() },
+        priors: vec![Prior {
+            pattern: "rest".into(),
+            strength: 2.0,
+        }],
+        initial: SpinInit::Pattern {
+            name: "rest".into(),
+        },
         sweeps_per_second: 20.0,
         crystallisation_window_steps: 500,
         // This scenario is about the bath alone; with four modes the neutral field of
@@ -197,12 +363,32 @@ fn heating_plan(seed: u64) -> Plan {
         ..LandscapeSettings::default()
     });
     plan.record.items = vec![
-        RecordItem { quantity: Quantity::Temperature, every_steps: 100 },
-        RecordItem { quantity: Quantity::Overlap { pattern: "rest".into() }, every_steps: 100 },
-        RecordItem { quantity: Quantity::Frustration, every_steps: 100 },
-        RecordItem { quantity: Quantity::LandscapeEnergy, every_steps: 100 },
-        RecordItem { quantity: Quantity::Valence, every_steps: 1000 },
-        RecordItem { quantity: Quantity::ModeEnergy, every_steps: 1000 },
+        RecordItem {
+            quantity: Quantity::Temperature,
+            every_steps: 100,
+        },
+        RecordItem {
+            quantity: Quantity::Overlap {
+                pattern: "rest".into(),
+            },
+            every_steps: 100,
+        },
+        RecordItem {
+            quantity: Quantity::Frustration,
+            every_steps: 100,
+        },
+        RecordItem {
+            quantity: Quantity::LandscapeEnergy,
+            every_steps: 100,
+        },
+        RecordItem {
+            quantity: Quantity::Valence,
+            every_steps: 1000,
+        },
+        RecordItem {
+            quantity: Quantity::ModeEnergy,
+            every_steps: 1000,
+        },
     ];
     plan
 }
@@ -216,18 +402,40 @@ fn heating_disintegrates_and_cooling_crystallises() {
     if std::env::var("DEBUG_SCENARIO").is_ok() {
         for name in ["temperature", "overlap.rest", "frustration"] {
             let c = engine.recorder().column(name).unwrap();
-            eprintln!("{name}: {:?}", c.values.iter().step_by(10).map(|v| (v * 100.0).round() / 100.0).collect::<Vec<_>>());
+            eprintln!(
+                "{name}: {:?}",
+                c.values
+                    .iter()
+                    .step_by(10)
+                    .map(|v| (v * 100.0).round() / 100.0)
+                    .collect::<Vec<_>>()
+            );
         }
         eprintln!("{events:?}");
     }
-    let disintegration = events.iter().find(|e| e.kind == EventKind::Disintegration).expect("a disintegration event");
-    let crystallisation = events.iter().find(|e| e.kind == EventKind::Crystallisation).expect("a crystallisation event");
+    let disintegration = events
+        .iter()
+        .find(|e| e.kind == EventKind::Disintegration)
+        .expect("a disintegration event");
+    let crystallisation = events
+        .iter()
+        .find(|e| e.kind == EventKind::Crystallisation)
+        .expect("a crystallisation event");
     // Disintegration only once the bath is hot (T_L = T/2 past the critical ≈ 1 of the
     // normalised couplings plus the prior), crystallisation only after cooling.
-    assert!(disintegration.step > 5_000 && disintegration.temperature > 2.0, "{disintegration:?}");
-    assert!(crystallisation.step > disintegration.step && crystallisation.temperature < 1.2, "{crystallisation:?}");
+    assert!(
+        disintegration.step > 5_000 && disintegration.temperature > 2.0,
+        "{disintegration:?}"
+    );
+    assert!(
+        crystallisation.step > disintegration.step && crystallisation.temperature < 1.2,
+        "{crystallisation:?}"
+    );
     let overlap = engine.recorder().column("overlap.rest").expect("overlap");
-    assert!(overlap.values[..50].iter().all(|o| o.abs() > 0.5), "ordered at rest before heating");
+    assert!(
+        overlap.values[..50].iter().all(|o| o.abs() > 0.5),
+        "ordered at rest before heating"
+    );
     // Plasticity acted while hot: couplings changed.
     assert!(engine.state().coupling_change().expect("landscape") > 1e-3);
 }
@@ -265,7 +473,10 @@ fn a_restored_snapshot_continues_bit_for_bit() {
     let basis = two_region_basis();
     let mut plan = life_plan(5, true);
     plan.n_steps = steps(330.0);
-    plan.record.items.push(RecordItem { quantity: Quantity::Valence, every_steps: 500 });
+    plan.record.items.push(RecordItem {
+        quantity: Quantity::Valence,
+        every_steps: 500,
+    });
     let mut whole = Engine::new(&plan, &basis).expect("engine");
     whole.run().expect("run");
     // Stop in the middle of the trauma (plasticity active) and again in the metronome session.
@@ -285,7 +496,8 @@ fn a_restored_snapshot_continues_bit_for_bit() {
     whole.step(12_000).expect("run");
     let mut part = Engine::new(&heating, &basis_for_heating()).expect("engine");
     part.step(6_543).expect("run");
-    let mut resumed = Engine::restore(&heating, &basis_for_heating(), &part.snapshot()).expect("restore");
+    let mut resumed =
+        Engine::restore(&heating, &basis_for_heating(), &part.snapshot()).expect("restore");
     resumed.step(12_000 - 6_543).expect("run");
     assert_eq!(resumed.snapshot(), whole.snapshot());
 
@@ -306,13 +518,19 @@ fn the_memory_estimate_covers_the_recorded_columns() {
     let estimate = plan.memory_estimate(&basis);
     let mut engine = Engine::new(&plan, &basis).expect("engine");
     let mut chunks = 0;
-    engine.run_with_progress(7_000, |done, total| {
-        chunks += 1;
-        assert!(done <= total);
-    })
-    .expect("run");
+    engine
+        .run_with_progress(7_000, |done, total| {
+            chunks += 1;
+            assert!(done <= total);
+        })
+        .expect("run");
     assert_eq!(chunks, 5);
-    let recorded: u64 = engine.recorder().columns.iter().map(|c| 8 * c.values.len() as u64).sum();
+    let recorded: u64 = engine
+        .recorder()
+        .columns
+        .iter()
+        .map(|c| 8 * c.values.len() as u64)
+        .sum();
     assert_eq!(estimate.record_bytes, recorded);
     assert!(estimate.state_bytes > 0);
 }

@@ -50,7 +50,10 @@ impl Stream {
     pub fn new(seed: u64, stream: u64) -> Self {
         let mut rng = ChaCha8Rng::from_seed(key(seed));
         rng.set_stream(stream);
-        Stream { rng, spare_normal: None }
+        Stream {
+            rng,
+            spare_normal: None,
+        }
     }
 
     /// Saves the exact position.
@@ -71,7 +74,9 @@ impl Stream {
     /// Restores a saved position.
     pub fn restore(state: &StreamState) -> Self {
         let mut stream = Stream::new(state.seed, state.stream);
-        stream.rng.set_word_pos((u128::from(state.word_pos_hi) << 64) | u128::from(state.word_pos_lo));
+        stream
+            .rng
+            .set_word_pos((u128::from(state.word_pos_hi) << 64) | u128::from(state.word_pos_lo));
         stream.spare_normal = state.spare_normal;
         stream
     }
