@@ -199,6 +199,11 @@ fn trauma_sticks_and_a_metronome_session_repairs_integration() {
         let baseline_energy = window_mean(&untreated, "band_energy.csh", 20.0, 100.0);
         let energy_after = window_mean(&untreated, "band_energy.csh", 200.0, 300.0);
         let energy_much_later = window_mean(&untreated, "band_energy.csh", 420.0, 500.0);
+        if std::env::var("DEBUG_SCENARIO").is_ok() {
+            eprintln!(
+                "seed {seed}: integration {baseline_integration:.3} → {after_trauma:.3} → {much_later:.3}, repaired {repaired:.3}; CSHW energy {baseline_energy:.3} → {energy_after:.3} → {energy_much_later:.3}"
+            );
+        }
         // Trauma lowers CSHW energy (under the same standing input) and integration, and both
         // stay low through a long rest; the metronome session brings integration back.
         assert!(
@@ -533,4 +538,93 @@ fn the_memory_estimate_covers_the_recorded_columns() {
         .sum();
     assert_eq!(estimate.record_bytes, recorded);
     assert!(estimate.state_bytes > 0);
+}
+
+/// The ring with a single CSHW whose sign pattern splits the ring in halves.
+fn split_basis() -> ModeBasis {
+    let mut basis = ring_basis();
+    basis.modes.remove(0);
+    basis.region_mass.remove(0);
+    basis.landscape.csh_projection.remove(0);
+    basis
+}
+
+fn field_plan(source: Option<Action>) -> Plan {
+    let mut plan = Plan {
+        seed: 4,
+        dt: 0.01,
+        n_steps: 6_000,
+        ..Plan::default()
+    };
+    plan.field.gamma0 = 1.0;
+    plan.metrics.window_steps = 300;
+    plan.landscape = Some(LandscapeSettings {
+        structure_weight: 0.2,
+        patterns: vec![
+            PatternSpec {
+                name: "csh".into(),
+                kind: PatternKind::Csh { mode: 0 },
+            },
+            PatternSpec {
+                name: "partner".into(),
+                kind: PatternKind::Random,
+            },
+        ],
+        initial: SpinInit::Random,
+        sweeps_per_second: 20.0,
+        hebb_rate: 0.0,
+        relax_rate: 0.0,
+        ..LandscapeSettings::default()
+    });
+    if let Some(action) = source {
+        plan.sources = vec![Source {
+            name: "source".into(),
+            components: vec![always(action)],
+        }];
+    }
+    plan
+}
+
+/// Mean overlap with a pattern over the second half of a run.
+fn late_overlap(plan: &Plan, pattern: &str) -> f64 {
+    let mut engine = Engine::new(plan, &split_basis()).expect("engine");
+    engine.step(plan.n_steps / 2).expect("run");
+    let mut sum = 0.0;
+    let samples = 300;
+    for _ in 0..samples {
+        engine.step(plan.n_steps / 2 / samples).expect("run");
+        sum += engine.state().overlap(pattern).expect("pattern");
+    }
+    sum / samples as f64
+}
+
+#[test]
+fn neutral_energy_and_content_patterns_shape_the_landscape() {
+    // Energy injected into the CSHW makes a field along its sign pattern; a content source
+    // makes a field along its own pattern; without either the weakly coupled ring has no
+    // preference for them.
+    let neutral = Action::Broadband {
+        rate: 3.0,
+        bands: BandWeights {
+            csh: 1.0,
+            rsh: 0.0,
+            ssh: 0.0,
+        },
+        regions: Vec::new(),
+    };
+    let content = Action::Content {
+        pattern: "partner".into(),
+        strength: 1.5,
+    };
+    let csh_with = late_overlap(&field_plan(Some(neutral)), "csh");
+    let csh_without = late_overlap(&field_plan(None), "csh");
+    let partner_with = late_overlap(&field_plan(Some(content)), "partner");
+    let partner_without = late_overlap(&field_plan(None), "partner");
+    assert!(csh_with > 0.8, "neutral field overlap {csh_with}");
+    assert!(csh_without.abs() < 0.5, "no field, overlap {csh_without}");
+    assert!(partner_with > 0.8, "content field overlap {partner_with}");
+    assert!(
+        partner_without.abs() < 0.5,
+        "no field, overlap {partner_without}"
+    );
 }
