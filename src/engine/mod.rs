@@ -215,6 +215,10 @@ pub struct Engine {
     detune_reference: Vec<Option<(usize, usize)>>,
     coefficients: StepCoefficients,
     coefficient_key: Vec<f64>,
+    key_scratch: Vec<f64>,
+    /// Whether any mode has a non-zero noise amplitude (skips the draws when none has).
+    noisy: bool,
+    drive_phasor: Vec<(f64, f64)>,
     gamma: Vec<f64>,
     theta_star: Vec<f64>,
     injection: Vec<f64>,
@@ -512,6 +516,9 @@ impl Engine {
             detune_reference,
             coefficients: StepCoefficients::default(),
             coefficient_key: Vec::new(),
+            key_scratch: Vec::new(),
+            noisy: false,
+            drive_phasor: vec![(0.0, 0.0); n_drives],
             gamma: vec![0.0; m],
             theta_star: vec![0.0; m],
             injection: vec![0.0; m],
@@ -632,7 +639,8 @@ impl Engine {
         self.current.sink_gain = sink_gain;
         self.current.suppression = suppression;
         // The key of every input of the coefficients; unchanged key ⇒ unchanged coefficients.
-        let mut key = Vec::with_capacity(4 + self.components.len());
+        let mut key = std::mem::take(&mut self.key_scratch);
+        key.clear();
         key.push(theta);
         key.push(sink_gain);
         for (component, a) in self.components.iter().zip(&self.envelope_values) {
@@ -641,6 +649,7 @@ impl Engine {
             }
         }
         if key == self.coefficient_key {
+            self.key_scratch = key;
             return Ok(());
         }
         let m = self.omega.len();
@@ -681,7 +690,8 @@ impl Engine {
             &self.drive_omega,
             &self.drive_gain,
         );
-        self.coefficient_key = key;
+        self.noisy = self.coefficients.noise.iter().any(|s| *s != 0.0);
+        self.key_scratch = std::mem::replace(&mut self.coefficient_key, key);
         Ok(())
     }
 
@@ -727,7 +737,8 @@ impl Engine {
         let theta = self.cooling_clock.theta(&self.plan.cooling, n);
         self.evaluate_inputs(n, theta)?;
         // Drive phasors a_s h_s e^{iΩ_s t_n}; the phase is reduced exactly as a fraction of a turn.
-        let mut drive_phasor = vec![(0.0, 0.0); self.drive_omega.len()];
+        let mut drive_phasor = std::mem::take(&mut self.drive_phasor);
+        drive_phasor.iter_mut().for_each(|p| *p = (0.0, 0.0));
         let time = n as f64 * dt;
         for (c, component) in self.components.iter().enumerate() {
             if let CompiledAction::Drive { slot, habituation } = component.action {
@@ -745,15 +756,15 @@ impl Engine {
                 self.exposure[slot] += a.abs();
             }
         }
-        let noisy = self.coefficients.noise.iter().any(|s| *s != 0.0);
         field::exact_step(
             &mut self.z_re,
             &mut self.z_im,
             &self.coefficients,
             &drive_phasor,
             &mut self.noise,
-            noisy,
+            self.noisy,
         );
+        self.drive_phasor = drive_phasor;
         self.apply_locking(n + 1);
         // Energies and moving averages.
         let m = self.z_re.len();
