@@ -877,6 +877,29 @@ impl MemoryEstimate {
     }
 }
 
+/// Converts a time in seconds to a step index for time step `dt`. A time that is not a whole
+/// number of steps (beyond floating-point noise of 1e-9 steps) is an error naming the nearest
+/// multiples, never a silent rounding (model.md §7).
+pub fn seconds_to_steps(what: &str, seconds: f64, dt: f64) -> Result<u64, PlanError> {
+    check(what, seconds, seconds >= 0.0, "≥ 0 seconds")?;
+    check("dt", dt, dt > 0.0, "> 0 seconds")?;
+    let steps = seconds / dt;
+    let nearest = steps.round();
+    if nearest > u64::MAX as f64 {
+        return Err(PlanError::Invalid(format!(
+            "{what}: {seconds} s is too many steps of {dt} s"
+        )));
+    }
+    if (steps - nearest).abs() > 1e-9 * nearest.max(1.0) {
+        return Err(PlanError::Invalid(format!(
+            "{what}: {seconds} s is not a whole number of steps of {dt} s (nearest: {} s or {} s)",
+            steps.floor() * dt,
+            steps.ceil() * dt
+        )));
+    }
+    Ok(nearest as u64)
+}
+
 /// The largest value an envelope reaches (used by validation bounds).
 pub fn envelope_peak(envelope: &Envelope) -> f64 {
     match envelope {
@@ -1055,6 +1078,17 @@ mod tests {
         };
         assert!(plan.validate().is_err());
         assert!(Plan::default().validate().is_ok());
+    }
+
+    #[test]
+    fn seconds_convert_to_whole_steps_or_fail() {
+        assert_eq!(seconds_to_steps("t", 1.5, 0.001), Ok(1500));
+        assert_eq!(seconds_to_steps("t", 0.3, 0.1), Ok(3));
+        assert!(matches!(
+            seconds_to_steps("pulse at", 1.0005, 0.001),
+            Err(PlanError::Invalid(_))
+        ));
+        assert!(seconds_to_steps("t", -1.0, 0.1).is_err());
     }
 
     #[test]
