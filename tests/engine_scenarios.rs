@@ -322,11 +322,11 @@ fn heating_plan(seed: u64) -> Plan {
                 },
                 TablePoint {
                     step: 7_000,
-                    value: 8.0,
+                    value: 12.0,
                 },
                 TablePoint {
                     step: 12_000,
-                    value: 8.0,
+                    value: 12.0,
                 },
                 TablePoint {
                     step: 20_000,
@@ -353,9 +353,11 @@ fn heating_plan(seed: u64) -> Plan {
                 kind: PatternKind::Random,
             },
         ],
+        // Strong enough that the rest pattern holds at T_L ≈ 0.5–0.8 (flip cost ≈ 5 T_L),
+        // weak enough that the hot bath (T_L ≈ 6) melts it.
         priors: vec![Prior {
             pattern: "rest".into(),
-            strength: 2.0,
+            strength: 3.0,
         }],
         initial: SpinInit::Pattern {
             name: "rest".into(),
@@ -401,23 +403,15 @@ fn heating_plan(seed: u64) -> Plan {
 #[test]
 fn heating_disintegrates_and_cooling_crystallises() {
     let basis = ring_basis();
-    let mut engine = Engine::new(&heating_plan(3), &basis).expect("engine");
+    for seed in 0..5 {
+        heating_run(&basis, seed);
+    }
+}
+
+fn heating_run(basis: &ModeBasis, seed: u64) {
+    let mut engine = Engine::new(&heating_plan(seed), basis).expect("engine");
     engine.run().expect("run");
     let events = engine.recorder().events.clone();
-    if std::env::var("DEBUG_SCENARIO").is_ok() {
-        for name in ["temperature", "overlap.rest", "frustration"] {
-            let c = engine.recorder().column(name).unwrap();
-            eprintln!(
-                "{name}: {:?}",
-                c.values
-                    .iter()
-                    .step_by(10)
-                    .map(|v| (v * 100.0).round() / 100.0)
-                    .collect::<Vec<_>>()
-            );
-        }
-        eprintln!("{events:?}");
-    }
     let disintegration = events
         .iter()
         .find(|e| e.kind == EventKind::Disintegration)
@@ -430,16 +424,16 @@ fn heating_disintegrates_and_cooling_crystallises() {
     // normalised couplings plus the prior), crystallisation only after cooling.
     assert!(
         disintegration.step > 5_000 && disintegration.temperature > 2.0,
-        "{disintegration:?}"
+        "seed {seed}: {disintegration:?}"
     );
     assert!(
         crystallisation.step > disintegration.step && crystallisation.temperature < 1.2,
-        "{crystallisation:?}"
+        "seed {seed}: {crystallisation:?}"
     );
     let overlap = engine.recorder().column("overlap.rest").expect("overlap");
     assert!(
         overlap.values[..50].iter().all(|o| o.abs() > 0.5),
-        "ordered at rest before heating"
+        "seed {seed}: ordered at rest before heating"
     );
     // Plasticity acted while hot: couplings changed.
     assert!(engine.state().coupling_change().expect("landscape") > 1e-3);
@@ -549,9 +543,9 @@ fn split_basis() -> ModeBasis {
     basis
 }
 
-fn field_plan(source: Option<Action>) -> Plan {
+fn field_plan(seed: u64, source: Option<Action>) -> Plan {
     let mut plan = Plan {
-        seed: 4,
+        seed,
         dt: 0.01,
         n_steps: 6_000,
         ..Plan::default()
@@ -616,15 +610,28 @@ fn neutral_energy_and_content_patterns_shape_the_landscape() {
         pattern: "partner".into(),
         strength: 1.5,
     };
-    let csh_with = late_overlap(&field_plan(Some(neutral)), "csh");
-    let csh_without = late_overlap(&field_plan(None), "csh");
-    let partner_with = late_overlap(&field_plan(Some(content)), "partner");
-    let partner_without = late_overlap(&field_plan(None), "partner");
+    let seeds = 0..4u64;
+    let mean = |source: &Option<Action>, pattern: &str| {
+        seeds
+            .clone()
+            .map(|seed| late_overlap(&field_plan(seed, source.clone()), pattern))
+            .sum::<f64>()
+            / 4.0
+    };
+    let csh_with = mean(&Some(neutral), "csh");
+    let csh_without = mean(&None, "csh");
+    let partner_with = mean(&Some(content), "partner");
+    let partner_without = mean(&None, "partner");
+    // Fluctuations of the CSHW energy above the bath already make a weak field along its
+    // pattern; injected energy makes it dominate.
     assert!(csh_with > 0.8, "neutral field overlap {csh_with}");
-    assert!(csh_without.abs() < 0.5, "no field, overlap {csh_without}");
+    assert!(
+        csh_with - csh_without > 0.3,
+        "with {csh_with}, without {csh_without}"
+    );
     assert!(partner_with > 0.8, "content field overlap {partner_with}");
     assert!(
-        partner_without.abs() < 0.5,
-        "no field, overlap {partner_without}"
+        partner_without.abs() < 0.3,
+        "no content, overlap {partner_without}"
     );
 }
