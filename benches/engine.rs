@@ -19,7 +19,11 @@ const STEPS_PER_ITERATION: u64 = 100;
 fn field_basis() -> ModeBasis {
     ModeBasis {
         modes: (0..MODES)
-            .map(|m| ModeSpec { band: Band::Csh, region: None, frequency_hz: 1.0 + (m as f64).sqrt() })
+            .map(|m| ModeSpec {
+                band: Band::Csh,
+                region: None,
+                frequency_hz: 1.0 + (m as f64).sqrt(),
+            })
             .collect(),
         region_names: vec!["all".into()],
         region_mass: vec![vec![1.0]; MODES],
@@ -33,10 +37,16 @@ fn field_basis() -> ModeBasis {
 
 fn field(c: &mut Criterion) {
     let basis = field_basis();
-    let plan = Plan { dt: 1e-3, cooling: CoolingCurve::constant(1.0), ..Plan::default() };
+    let plan = Plan {
+        dt: 1e-3,
+        cooling: CoolingCurve::constant(1.0),
+        ..Plan::default()
+    };
     let mut engine = Engine::new(&plan, &basis).expect("engine");
     let mut group = c.benchmark_group("field");
-    group.sample_size(20).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(MODES as u64 * STEPS_PER_ITERATION));
     group.bench_function("engine step, 512 modes, noise, constant schedules", |b| {
         b.iter(|| engine.step(black_box(STEPS_PER_ITERATION)).expect("step"))
@@ -45,8 +55,9 @@ fn field(c: &mut Criterion) {
 }
 
 fn metropolis(c: &mut Criterion) {
-    // Random graph: n nodes, 3n edges (mean degree 6), Gaussian couplings, random fields.
-    let n = 100_000;
+    // Random graph of the size of the largest landscape we run (one spin per vertex of TVB's
+    // cortex_16384): n nodes, 3n edges (mean degree 6), Gaussian couplings, random fields.
+    let n = 16_384;
     let mut rng = Stream::new(1, 77);
     let mut edges = Vec::with_capacity(3 * n);
     while edges.len() < 3 * n {
@@ -60,7 +71,9 @@ fn metropolis(c: &mut Criterion) {
     let mut stream = Stream::new(2, 2);
     let attempts = 1_000_000u64;
     let mut group = c.benchmark_group("landscape");
-    group.sample_size(20).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(attempts));
     group.bench_function("metropolis attempts, mean degree 6, T = 1.5", |b| {
         b.iter(|| landscape.metropolis(black_box(attempts), 1.5, &field, &mut stream))
@@ -76,17 +89,33 @@ fn locking_pairs(c: &mut Criterion) {
     let mut pairs = Vec::new();
     for j in n_csh..m {
         for k in 0..n_csh {
-            pairs.push(LockPair { j, k, region: j % 8, p: 1, q: 1, overlap: 0.1 });
+            pairs.push(LockPair {
+                j,
+                k,
+                region: j % 8,
+                p: 1,
+                q: 1,
+                overlap: 0.1,
+            });
         }
     }
     locking::refresh_ratios(&mut pairs, &omega, 8);
     let mut rng = Stream::new(3, 3);
     let theta: Vec<f64> = (0..m).map(|_| rng.uniform() * 6.0 - 3.0).collect();
     let energy: Vec<f64> = (0..m).map(|_| rng.uniform() + 0.5).collect();
-    let (mut re, mut im, mut dtheta) = (vec![0.0; pairs.len()], vec![0.0; pairs.len()], vec![0.0; m]);
-    let inputs = LockingInputs { epsilon: 1.0, dt: 1e-3, theta: &theta, energy: &energy, beta: 1e-4 };
+    let (mut re, mut im, mut dtheta) =
+        (vec![0.0; pairs.len()], vec![0.0; pairs.len()], vec![0.0; m]);
+    let inputs = LockingInputs {
+        epsilon: 1.0,
+        dt: 1e-3,
+        theta: &theta,
+        energy: &energy,
+        beta: 1e-4,
+    };
     let mut group = c.benchmark_group("locking");
-    group.sample_size(20).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(pairs.len() as u64));
     group.bench_function("pair coupling and locking index, per pair-step", |b| {
         b.iter(|| locking::pair_coupling(black_box(&inputs), &pairs, &mut re, &mut im, &mut dtheta))
