@@ -858,11 +858,13 @@ impl Engine {
         locking::apply_rotation(&mut self.z_re, &mut self.z_im, &mut self.dtheta, self.dt);
     }
 
+    /// T, T̄, per-band T and P(T̄) from `self.energy`, which holds |z|² of the current state
+    /// (filled by the averaging loop of each step, by `new` and by `restore`).
     fn update_temperatures(&mut self) {
         let rest = self.plan.field.theta_rest;
         let mut band_energy = [0.0; 3];
         for (i, band) in self.bands.iter().enumerate() {
-            band_energy[band.index()] += self.z_re[i] * self.z_re[i] + self.z_im[i] * self.z_im[i];
+            band_energy[band.index()] += self.energy[i];
         }
         let total: f64 = band_energy.iter().sum();
         self.current.band_energy = band_energy;
