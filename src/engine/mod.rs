@@ -479,20 +479,8 @@ impl Engine {
                     values.iter().map(|v| v[1]).collect(),
                 )
             }
-            FieldInit::Equilibrium => {
-                let clock = CoolingClock::new(&plan.cooling);
-                let theta = clock.theta(&plan.cooling, 0);
-                let mut rng = Stream::new(plan.seed, stream::INITIAL_FIELD);
-                let scale = (0.5 * theta).sqrt();
-                let mut re = Vec::with_capacity(m);
-                let mut im = Vec::with_capacity(m);
-                for _ in 0..m {
-                    let (a, b) = rng.normal_pair();
-                    re.push(scale * a);
-                    im.push(scale * b);
-                }
-                (re, im)
-            }
+            // Drawn below, once the bath targets Θ*_m(0) are known.
+            FieldInit::Equilibrium => (vec![0.0; m], vec![0.0; m]),
         };
         let n_pairs = pairs.len();
         let n_drives = drive_omega.len();
@@ -550,6 +538,18 @@ impl Engine {
         };
         engine.metronome_omegas_init(&metronome_omegas);
         engine.frequencies_changed();
+        let theta0 = engine.cooling_clock.theta(&engine.plan.cooling, 0);
+        engine.evaluate_inputs(0, theta0)?;
+        if engine.plan.field.initial == FieldInit::Equilibrium {
+            // Each mode starts in its stationary law at step 0: complex normal of variance Θ*_m.
+            let mut rng = Stream::new(engine.plan.seed, stream::INITIAL_FIELD);
+            for i in 0..m {
+                let scale = (0.5 * engine.theta_star[i]).sqrt();
+                let (a, b) = rng.normal_pair();
+                engine.z_re[i] = scale * a;
+                engine.z_im[i] = scale * b;
+            }
+        }
         // The moving averages start from the initial field so that early windows are unbiased.
         for i in 0..m {
             let e = engine.z_re[i] * engine.z_re[i] + engine.z_im[i] * engine.z_im[i];
@@ -558,8 +558,6 @@ impl Engine {
             engine.demod_re[i] = engine.z_re[i];
             engine.demod_im[i] = engine.z_im[i];
         }
-        let theta0 = engine.cooling_clock.theta(&engine.plan.cooling, 0);
-        engine.evaluate_inputs(0, theta0)?;
         engine.update_temperatures();
         if let Some(run) = &mut engine.landscape {
             run.field = vec![0.0; run.landscape.len()];
