@@ -43,7 +43,7 @@ pub struct LockPair {
 impl LockPair {
     /// o_jk / (p q): the coupling before ε and the power weights.
     pub fn strength(&self) -> f64 {
-        self.overlap / f64::from(self.p * self.q)
+        self.overlap / (f64::from(self.p) * f64::from(self.q))
     }
 }
 
@@ -76,7 +76,7 @@ pub fn metronome_links(
     for (mode, &w) in omega.iter().enumerate() {
         // ψ = p θ_metro − q θ_m is stationary when p Ω = q ω_m, i.e. p/q ≈ ω_m / Ω.
         let (p, q) = best_rational(w / metro_omega, max_q);
-        if 1.0 / f64::from(p * q) >= prune_below {
+        if 1.0 / (f64::from(p) * f64::from(q)) >= prune_below {
             links.push(MetronomeLink { mode, p, q });
         }
     }

@@ -34,10 +34,10 @@ pub fn harmonicity(ratio: f64) -> f64 {
         // Only p near r·q can contribute (others are below e^{−18}); p·q ≤ 64 bounds the rest.
         let centre = (ratio * f64::from(q)).round() as i64;
         for p in (centre - 1).max(1)..=centre + 1 {
-            let p = p as u32;
-            if p * q > HARMONICITY_MAX_ORDER {
+            if p * i64::from(q) > i64::from(HARMONICITY_MAX_ORDER) {
                 continue;
             }
+            let p = p as u32;
             let log_error = (ratio * f64::from(q) / f64::from(p)).ln();
             let value = (-(log_error * log_error) / (2.0 * HARMONICITY_WIDTH * HARMONICITY_WIDTH))
                 .exp()
