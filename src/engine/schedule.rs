@@ -366,4 +366,31 @@ mod tests {
         assert_eq!(profile_value(&profile, 15), 0.5);
         assert_eq!(profile_value(&profile, 25), 0.0);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn cooling_stays_between_its_ends(from in 0.0f64..10.0, to in 0.0f64..10.0, scale in 1u64..10_000, step in 0u64..1_000_000, shape in 0usize..7) {
+            let shape = [
+                CoolingShape::Constant,
+                CoolingShape::Linear,
+                CoolingShape::Exponential,
+                CoolingShape::Logarithmic,
+                CoolingShape::Cauchy,
+                CoolingShape::Quadratic,
+                CoolingShape::Trigonometric,
+            ][shape].clone();
+            let curve = CoolingCurve { shape, from, to, start_step: 0, scale_steps: scale, reheat: None };
+            let value = CoolingClock::new(&curve).theta(&curve, step);
+            let (low, high) = (from.min(to), from.max(to));
+            proptest::prop_assert!(value >= low - 1e-12 && value <= high + 1e-12, "{value} outside [{low}, {high}]");
+        }
+
+        #[test]
+        fn bateman_never_exceeds_its_peak(dose in 0.0f64..10.0, ka in 0.01f64..10.0, ke in 0.01f64..10.0, step in 0u64..100_000) {
+            let envelope = Envelope::Bateman { at_step: 0, dose, absorption_rate: ka, elimination_rate: ke };
+            let value = envelope_value(&envelope, step, 0.01);
+            let peak = crate::plan::envelope_peak(&envelope);
+            proptest::prop_assert!(value >= 0.0 && value <= peak * (1.0 + 1e-9) + 1e-12, "{value} > {peak}");
+        }
+    }
 }
