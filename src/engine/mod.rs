@@ -989,7 +989,7 @@ impl Engine {
     }
 
     fn run_landscape(&mut self) -> Result<(), EngineError> {
-        let Some(settings) = self.plan.landscape.clone() else {
+        let Some(settings) = &self.plan.landscape else {
             return Ok(());
         };
         let temperature = self.current.smoothed_temperature;
@@ -1171,11 +1171,13 @@ impl Engine {
     }
 
     fn record_due(&mut self) {
-        let items = self.plan.record.items.clone();
         let mut column = 0;
         let mut values = Vec::new();
-        for item in &items {
-            let width = self.column_names(&item.quantity).len();
+        for item in &self.plan.record.items {
+            let width = match item.quantity {
+                Quantity::ModeEnergy => self.z_re.len(),
+                _ => 1,
+            };
             if self.step.is_multiple_of(item.every_steps) {
                 values.clear();
                 self.state().values_into(&item.quantity, &mut values);
