@@ -500,6 +500,21 @@ fn a_restored_snapshot_continues_bit_for_bit() {
     resumed.step(12_000 - 6_543).expect("run");
     assert_eq!(resumed.snapshot(), whole.snapshot());
 
+    // A landscape whose field is refreshed every 5 steps, stopped between refreshes.
+    let content = Action::Content {
+        pattern: "partner".into(),
+        strength: 1.5,
+    };
+    let plan_with_field = field_plan(1, Some(content));
+    let mut whole = Engine::new(&plan_with_field, &split_basis()).expect("engine");
+    whole.run().expect("run");
+    let mut part = Engine::new(&plan_with_field, &split_basis()).expect("engine");
+    part.step(2_003).expect("run");
+    let mut resumed =
+        Engine::restore(&plan_with_field, &split_basis(), &part.snapshot()).expect("restore");
+    resumed.run().expect("run");
+    assert_eq!(resumed.snapshot(), whole.snapshot());
+
     // A snapshot of another plan is refused.
     let mut other = plan.clone();
     other.seed += 1;
@@ -568,6 +583,7 @@ fn field_plan(seed: u64, source: Option<Action>) -> Plan {
         sweeps_per_second: 20.0,
         hebb_rate: 0.0,
         relax_rate: 0.0,
+        field_every_steps: 5,
         ..LandscapeSettings::default()
     });
     if let Some(action) = source {

@@ -1005,24 +1005,27 @@ impl Engine {
             .as_mut()
             .expect("landscape settings imply a landscape run");
         let n = run.landscape.len();
-        // External field: content patterns of active sources plus the neutral field.
-        run.field.iter_mut().for_each(|h| *h = 0.0);
-        for (component, a) in self.components.iter().zip(&self.envelope_values) {
-            if let CompiledAction::Content { pattern, strength } = component.action
-                && *a != 0.0
-            {
-                for (h, x) in run.field.iter_mut().zip(&run.patterns[pattern]) {
-                    *h += a * strength * x;
+        // External field: content patterns of active sources plus the neutral field, refreshed
+        // every `field_every_steps` steps (step 1 is the first step that runs the landscape).
+        if (step - 1).is_multiple_of(settings.field_every_steps) {
+            run.field.iter_mut().for_each(|h| *h = 0.0);
+            for (component, a) in self.components.iter().zip(&self.envelope_values) {
+                if let CompiledAction::Content { pattern, strength } = component.action
+                    && *a != 0.0
+                {
+                    for (h, x) in run.field.iter_mut().zip(&run.patterns[pattern]) {
+                        *h += a * strength * x;
+                    }
                 }
             }
-        }
-        if settings.neutral_field_gain != 0.0 {
-            for (k, projection) in run.csh_modes.iter().zip(&run.projections) {
-                let excess = self.mean_energy[*k] / reference - 1.0;
-                if excess > 0.0 {
-                    let weight = settings.neutral_field_gain * excess.sqrt();
-                    for (h, x) in run.field.iter_mut().zip(projection) {
-                        *h += weight * x;
+            if settings.neutral_field_gain != 0.0 {
+                for (k, projection) in run.csh_modes.iter().zip(&run.projections) {
+                    let excess = self.mean_energy[*k] / reference - 1.0;
+                    if excess > 0.0 {
+                        let weight = settings.neutral_field_gain * excess.sqrt();
+                        for (h, x) in run.field.iter_mut().zip(projection) {
+                            *h += weight * x;
+                        }
                     }
                 }
             }

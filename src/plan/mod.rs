@@ -370,6 +370,11 @@ pub struct LandscapeSettings {
     pub initial: SpinInit,
     /// Gain of the neutral field from energised CSHWs.
     pub neutral_field_gain: f64,
+    /// Recompute the external field (content plus neutral) every this many steps (≥ 1). The
+    /// neutral field costs (landscape nodes × CSHWs) per update, which on node-level
+    /// landscapes dominates a step; the energies it reads are windowed averages that change
+    /// slowly, so updating every few steps loses little.
+    pub field_every_steps: u64,
     /// η, Hebbian rate (1/s at P = 1).
     pub hebb_rate: f64,
     /// λ, relaxation rate of J toward J⁰ (1/s at P = 1).
@@ -568,6 +573,7 @@ impl Default for LandscapeSettings {
             priors: Vec::new(),
             initial: SpinInit::AllUp,
             neutral_field_gain: 1.0,
+            field_every_steps: 1,
             hebb_rate: 0.05,
             relax_rate: 0.05,
             disintegration_overlap: 0.5,
@@ -984,6 +990,11 @@ fn validate_landscape(landscape: &LandscapeSettings) -> Result<(), PlanError> {
         true,
         "finite",
     )?;
+    if landscape.field_every_steps == 0 {
+        return Err(PlanError::Invalid(
+            "landscape field update interval must be at least one step".into(),
+        ));
+    }
     if landscape.crystallisation_window_steps == 0 {
         return Err(PlanError::Invalid(
             "crystallisation window must be at least one step".into(),
