@@ -107,7 +107,6 @@ fn locking_pairs(c: &mut Criterion) {
         (vec![0.0; pairs.len()], vec![0.0; pairs.len()], vec![0.0; m]);
     let inputs = LockingInputs {
         epsilon: 1.0,
-        dt: 1e-3,
         theta: &theta,
         energy: &energy,
         beta: 1e-4,

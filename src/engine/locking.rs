@@ -90,10 +90,9 @@ fn wrap(angle: f64) -> f64 {
     angle - two_pi * (angle / two_pi).round()
 }
 
-/// Scratch and inputs of one locking update.
+/// Inputs of one locking update.
 pub struct LockingInputs<'a> {
     pub epsilon: f64,
-    pub dt: f64,
     /// Phases θ_m of every mode (wrapped).
     pub theta: &'a [f64],
     /// Energies E_m.

@@ -536,7 +536,6 @@ impl Engine {
             current: Current::default(),
             recorder: Recorder::default(),
         };
-        engine.metronome_omegas_init(&metronome_omegas);
         engine.frequencies_changed();
         let theta0 = engine.cooling_clock.theta(&engine.plan.cooling, 0);
         engine.evaluate_inputs(0, theta0)?;
@@ -567,18 +566,6 @@ impl Engine {
         engine.create_columns();
         engine.record_due();
         Ok(engine)
-    }
-
-    fn metronome_omegas_init(&mut self, omegas: &[f64]) {
-        // Links are rebuilt from the current mode frequencies in `frequencies_changed`.
-        self.metronome_links = omegas.iter().map(|_| Vec::new()).collect();
-        let mut index = 0;
-        for component in &mut self.components {
-            if let CompiledAction::Metronome { slot, .. } = &mut component.action {
-                *slot = index;
-                index += 1;
-            }
-        }
     }
 
     /// Recomputes everything derived from the mode frequencies (after detuning).
@@ -818,7 +805,6 @@ impl Engine {
         }
         let inputs = locking::LockingInputs {
             epsilon: self.plan.locking.epsilon,
-            dt: self.dt,
             theta: &self.phases,
             energy: &self.energy,
             beta: smoothing(self.plan.locking.window_steps),
