@@ -563,3 +563,39 @@ fn a_metronome_entrains_modes_within_its_locking_range() {
         "free {free}"
     );
 }
+
+#[test]
+fn reheating_after_a_stall_restarts_the_bath() {
+    // Linear cooling 3 → 1 over 2 s; once T̄ stops falling for 3 s the curve restarts at 3.
+    let basis = basis(&[(Band::Csh, None, 1.0), (Band::Rsh, Some(0), 2.0)], 1, 1.0);
+    let mut plan = quiet_plan(0.01, 1.0);
+    plan.field.gamma0 = 2.0;
+    plan.metrics.window_steps = 20;
+    plan.cooling = anneal::plan::CoolingCurve {
+        shape: anneal::plan::CoolingShape::Linear,
+        from: 3.0,
+        to: 1.0,
+        start_step: 0,
+        scale_steps: 200,
+        reheat: Some(anneal::plan::Reheat::AfterStall {
+            window_steps: 300,
+            tolerance: 0.5,
+        }),
+    };
+    plan.record.items = vec![RecordItem {
+        quantity: Quantity::Bath,
+        every_steps: 1,
+    }];
+    let mut engine = Engine::new(&plan, &basis).expect("engine");
+    engine.step(2_000).expect("run");
+    let reheats: Vec<u64> = engine.recorder().events.iter().map(|e| e.step).collect();
+    assert!(!reheats.is_empty(), "no reheat event");
+    let first = reheats[0];
+    // Not before the curve has bottomed out plus a stall window, not long after.
+    assert!(first >= 300 && first <= 800, "first reheat at step {first}");
+    let bath = &engine.recorder().column("bath").expect("bath").values;
+    assert!(
+        (bath[first as usize - 1] - 1.0).abs() < 1e-12
+            && (bath[first as usize + 1] - 3.0).abs() < 0.02
+    );
+}

@@ -776,15 +776,21 @@ impl Engine {
         self.check_finite()?;
         self.structural_plasticity()?;
         self.run_landscape()?;
-        let monitored = match &self.landscape {
-            Some(run) => run.landscape.energy_per_node(&run.field),
-            None => self.current.smoothed_temperature,
-        };
-        if self
-            .cooling_clock
-            .observe(&self.plan.cooling, self.step, monitored)
-        {
-            self.push_event(EventKind::Reheat);
+        // Only reheating after a stall watches an energy; skip its O(n) cost otherwise.
+        if matches!(
+            self.plan.cooling.reheat,
+            Some(crate::plan::Reheat::AfterStall { .. })
+        ) {
+            let monitored = match &self.landscape {
+                Some(run) => run.landscape.energy_per_node(&run.field),
+                None => self.current.smoothed_temperature,
+            };
+            if self
+                .cooling_clock
+                .observe(&self.plan.cooling, self.step, monitored)
+            {
+                self.push_event(EventKind::Reheat);
+            }
         }
         self.record_due();
         Ok(())
