@@ -592,7 +592,7 @@ fn reheating_after_a_stall_restarts_the_bath() {
     assert!(!reheats.is_empty(), "no reheat event");
     let first = reheats[0];
     // Not before the curve has bottomed out plus a stall window, not long after.
-    assert!(first >= 300 && first <= 800, "first reheat at step {first}");
+    assert!((300..=800).contains(&first), "first reheat at step {first}");
     let bath = &engine.recorder().column("bath").expect("bath").values;
     assert!(
         (bath[first as usize - 1] - 1.0).abs() < 1e-12
