@@ -129,3 +129,13 @@ fn a_ring_basis_from_dense_eigenvectors() {
     assert_eq!(valence.values.len(), 21);
     assert!(valence.values.iter().all(|v| (-1.0..=1.0).contains(v)));
 }
+
+#[test]
+fn engines_can_move_to_worker_threads() {
+    // Scenario sweeps run one engine per rayon task: the engine and its state must be Send.
+    fn assert_send<T: Send>() {}
+    assert_send::<Engine>();
+    assert_send::<anneal::engine::EngineState>();
+    assert_send::<Plan>();
+    assert_send::<ModeBasis>();
+}
