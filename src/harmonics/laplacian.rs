@@ -47,7 +47,7 @@ pub fn laplacian(weights: &CsMat<f64>, kind: LaplacianKind) -> CsMat<f64> {
             if j != i && w != 0.0 {
                 let value = match kind {
                     LaplacianKind::Combinatorial => -w,
-                    LaplacianKind::Normalized => -w * scale[i] * scale[j],
+                    LaplacianKind::Normalized => -w * (scale[i] * scale[j]),
                 };
                 tri.add_triplet(i, j, value);
             }
