@@ -1,0 +1,1 @@
+//! Output pieces for `anneal harmonics FILE`.
