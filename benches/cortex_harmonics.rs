@@ -17,7 +17,7 @@ fn main() {
     let zip = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/tvb/cortex_16384.zip");
     let mesh = import_tvb_surface(&zip).expect("cortex mesh");
     let connectome = mesh_connectome(mesh).expect("mesh connectome");
-    let options = LanczosOptions { block_size: std::env::var("BLOCK").ok().and_then(|b| b.parse().ok()).unwrap_or(8), ..Default::default() };
+    let options = LanczosOptions::default();
     for k in ks {
         let mut best = f64::INFINITY;
         let mut residual = 0.0;
