@@ -12,7 +12,10 @@ use std::path::Path;
 use std::time::Instant;
 
 fn main() {
-    let ks: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let ks: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let ks = if ks.is_empty() { vec![100, 200] } else { ks };
     let zip = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/tvb/cortex_16384.zip");
     let mesh = import_tvb_surface(&zip).expect("cortex mesh");
@@ -23,7 +26,14 @@ fn main() {
         let mut residual = 0.0;
         for _ in 0..3 {
             let started = Instant::now();
-            let pairs = laplacian_eigenpairs(connectome.weights(), LaplacianKind::Combinatorial, k, Solver::ShiftInvertLanczos, &options).expect("solve");
+            let pairs = laplacian_eigenpairs(
+                connectome.weights(),
+                LaplacianKind::Combinatorial,
+                k,
+                Solver::ShiftInvertLanczos,
+                &options,
+            )
+            .expect("solve");
             best = best.min(started.elapsed().as_secs_f64());
             residual = pairs.max_residual;
         }

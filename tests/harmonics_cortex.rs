@@ -9,7 +9,11 @@ fn bundled_cortex_harmonics_are_deterministic_cached_and_paintable() {
     let (cortex, warnings) = human_cortex().unwrap();
     // The connectivity's own quirks are reported; the surface construction adds none.
     assert_eq!(warnings.len(), 4, "{warnings:?}");
-    let settings = HarmonicsSettings { csh_modes: 12, rsh_per_region: 2, ..Default::default() };
+    let settings = HarmonicsSettings {
+        csh_modes: 12,
+        rsh_per_region: 2,
+        ..Default::default()
+    };
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::new(dir.path().join("cache"));
     let first = compute_harmonics(&cortex, &settings, Some(&cache)).unwrap();
@@ -21,11 +25,17 @@ fn bundled_cortex_harmonics_are_deterministic_cached_and_paintable() {
     assert!(first.modes[0].eigenvalue.abs() < 1e-12);
     assert!(first.modes[1].eigenvalue > 1e-6);
     assert!((first.modes[1].frequency_hz - 1.0).abs() < 1e-12);
-    let rsh = first.modes.iter().filter(|m| m.kind == ModeKind::Rsh).count();
+    let rsh = first
+        .modes
+        .iter()
+        .filter(|m| m.kind == ModeKind::Rsh)
+        .count();
     assert_eq!(rsh, 2 * 76);
     assert!(spectrum_table(&first, &cortex).contains("RSH"));
 
-    let out = std::env::var_os("ANNEAL_PAINT_DIR").map(std::path::PathBuf::from).unwrap_or(dir.path().join("paint"));
+    let out = std::env::var_os("ANNEAL_PAINT_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or(dir.path().join("paint"));
     let files = paint_modes(&cortex, &first, &[1, 2, 3], &out, "png").unwrap();
     assert_eq!(files.len(), 3);
     for f in files {

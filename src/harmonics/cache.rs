@@ -29,14 +29,19 @@ impl Cache {
     /// The default location: `$ANNEAL_CACHE_DIR`, else `$XDG_CACHE_HOME/anneal/harmonics`, else
     /// `$HOME/.cache/anneal/harmonics`; `None` when none of these is set.
     pub fn from_env() -> Option<Cache> {
-        let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let non_empty = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         if let Some(dir) = non_empty(CACHE_DIR_ENV) {
             return Some(Cache::new(dir));
         }
         if let Some(xdg) = non_empty("XDG_CACHE_HOME") {
             return Some(Cache::new(xdg.join("anneal").join("harmonics")));
         }
-        non_empty("HOME").map(|home| Cache::new(home.join(".cache").join("anneal").join("harmonics")))
+        non_empty("HOME")
+            .map(|home| Cache::new(home.join(".cache").join("anneal").join("harmonics")))
     }
 
     pub fn dir(&self) -> &Path {
@@ -50,7 +55,11 @@ impl Cache {
         h.update(&SOLVER_VERSION.to_le_bytes());
         h.update(connectome.content_hash().as_bytes());
         h.update(&[laplacian_code(settings.laplacian)]);
-        for x in [settings.csh_modes as u64, settings.rsh_per_region as u64, settings.sshw as u64] {
+        for x in [
+            settings.csh_modes as u64,
+            settings.rsh_per_region as u64,
+            settings.sshw as u64,
+        ] {
             h.update(&x.to_le_bytes());
         }
         h.update(&settings.fundamental_hz.to_bits().to_le_bytes());
@@ -60,7 +69,8 @@ impl Cache {
     /// The file a computation is stored in.
     pub fn path_for(&self, connectome: &Connectome, settings: &HarmonicsSettings) -> PathBuf {
         let key = Cache::key(connectome, settings);
-        self.dir.join(format!("{}.harmonics", blake3::Hash::from(key).to_hex()))
+        self.dir
+            .join(format!("{}.harmonics", blake3::Hash::from(key).to_hex()))
     }
 
     /// The cached harmonics, or `None` when absent, unreadable, corrupt or for another key.
@@ -70,7 +80,12 @@ impl Cache {
     }
 
     /// Stores harmonics atomically.
-    pub fn store(&self, connectome: &Connectome, settings: &HarmonicsSettings, harmonics: &Harmonics) -> std::io::Result<PathBuf> {
+    pub fn store(
+        &self,
+        connectome: &Connectome,
+        settings: &HarmonicsSettings,
+        harmonics: &Harmonics,
+    ) -> std::io::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)?;
         let path = self.path_for(connectome, settings);
         let bytes = encode(harmonics, &Cache::key(connectome, settings));
@@ -139,7 +154,8 @@ impl Reader<'_> {
     }
 
     fn u64(&mut self) -> Option<u64> {
-        self.take(8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+        self.take(8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
     }
 
     fn f64(&mut self) -> Option<f64> {
@@ -188,13 +204,28 @@ fn decode(bytes: &[u8], key: &[u8; 32], n: usize) -> Option<Harmonics> {
             u64::MAX => None,
             x => Some(usize::try_from(x).ok()?),
         };
-        modes.push(Mode { kind, region, eigenvalue: r.f64()?, frequency_hz: r.f64()? });
+        modes.push(Mode {
+            kind,
+            region,
+            eigenvalue: r.f64()?,
+            frequency_hz: r.f64()?,
+        });
     }
     if r.bytes.len() != rows.checked_mul(count)?.checked_mul(8)? {
         return None;
     }
-    let values: Vec<f64> = r.bytes.chunks_exact(8).map(|b| f64::from_bits(u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))).collect();
-    Some(Harmonics { modes, vectors: DMatrix::from_vec(rows, count, values), laplacian, lambda_1, notes })
+    let values: Vec<f64> = r
+        .bytes
+        .chunks_exact(8)
+        .map(|b| f64::from_bits(u64::from_le_bytes(b.try_into().unwrap_or([0; 8]))))
+        .collect();
+    Some(Harmonics {
+        modes,
+        vectors: DMatrix::from_vec(rows, count, values),
+        laplacian,
+        lambda_1,
+        notes,
+    })
 }
 
 #[cfg(test)]
@@ -208,7 +239,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().join("h"));
         let c = lattice(6, 7, false).unwrap();
-        let settings = HarmonicsSettings { csh_modes: 9, ..Default::default() };
+        let settings = HarmonicsSettings {
+            csh_modes: 9,
+            ..Default::default()
+        };
         let computed = compute_harmonics(&c, &settings, Some(&cache)).unwrap();
         let path = cache.path_for(&c, &settings);
         assert!(path.exists());
@@ -219,7 +253,10 @@ mod tests {
         bytes[100] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(cache.load(&c, &settings), None);
-        assert_eq!(compute_harmonics(&c, &settings, Some(&cache)).unwrap(), computed);
+        assert_eq!(
+            compute_harmonics(&c, &settings, Some(&cache)).unwrap(),
+            computed
+        );
         assert!(cache.load(&c, &settings).is_some());
 
         // A file of another key under this key's name (a foreign file) is rejected.
@@ -234,8 +271,15 @@ mod tests {
     #[test]
     fn key_changes_with_settings() {
         let c = ring(10).unwrap();
-        let a = HarmonicsSettings { csh_modes: 3, ..Default::default() };
-        let b = HarmonicsSettings { csh_modes: 3, fundamental_hz: 2.0, ..Default::default() };
+        let a = HarmonicsSettings {
+            csh_modes: 3,
+            ..Default::default()
+        };
+        let b = HarmonicsSettings {
+            csh_modes: 3,
+            fundamental_hz: 2.0,
+            ..Default::default()
+        };
         assert_ne!(Cache::key(&c, &a), Cache::key(&c, &b));
     }
 }

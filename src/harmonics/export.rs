@@ -33,11 +33,17 @@ pub enum ExportError {
 }
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> ExportError {
-    ExportError::Io { path: path.display().to_string(), message: e.to_string() }
+    ExportError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 fn draw_error(path: &Path, e: impl std::fmt::Display) -> ExportError {
-    ExportError::Draw { path: path.display().to_string(), message: e.to_string() }
+    ExportError::Draw {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 fn region_name(h: &Harmonics, c: &Connectome, m: usize) -> String {
@@ -51,9 +57,18 @@ fn region_name(h: &Harmonics, c: &Connectome, m: usize) -> String {
 /// The spectrum as an aligned text table: mode, kind, region, λ, f (Hz).
 pub fn spectrum_table(h: &Harmonics, c: &Connectome) -> String {
     let regions: Vec<String> = (0..h.modes.len()).map(|m| region_name(h, c, m)).collect();
-    let width = regions.iter().map(|r| r.chars().count()).max().unwrap_or(0).max("region".len());
+    let width = regions
+        .iter()
+        .map(|r| r.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("region".len());
     let mut out = String::new();
-    let _ = writeln!(out, "{:>5}  {:<4}  {:<width$}  {:>22}  {:>12}", "mode", "kind", "region", "λ", "f (Hz)");
+    let _ = writeln!(
+        out,
+        "{:>5}  {:<4}  {:<width$}  {:>22}  {:>12}",
+        "mode", "kind", "region", "λ", "f (Hz)"
+    );
     for (m, mode) in h.modes.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -72,14 +87,29 @@ pub fn spectrum_table(h: &Harmonics, c: &Connectome) -> String {
 pub fn spectrum_csv(h: &Harmonics, c: &Connectome) -> String {
     let mut out = String::from("mode,kind,region,eigenvalue,frequency_hz\n");
     for (m, mode) in h.modes.iter().enumerate() {
-        let region = if mode.region.is_some() { region_name(h, c, m) } else { String::new() };
-        let _ = writeln!(out, "{m},{},{},{:e},{:e}", mode.kind.name(), csv_field(&region), mode.eigenvalue, mode.frequency_hz);
+        let region = if mode.region.is_some() {
+            region_name(h, c, m)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "{m},{},{},{:e},{:e}",
+            mode.kind.name(),
+            csv_field(&region),
+            mode.eigenvalue,
+            mode.frequency_hz
+        );
     }
     out
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 /// Writes [`spectrum_csv`] to `path`.
@@ -91,7 +121,8 @@ pub fn write_spectrum_csv(path: &Path, h: &Harmonics, c: &Connectome) -> Result<
 /// `numpy.load` reads into an array whose column m is mode m.
 pub fn vectors_npy(h: &Harmonics) -> Vec<u8> {
     let (rows, cols) = h.vectors.shape();
-    let mut header = format!("{{'descr': '<f8', 'fortran_order': True, 'shape': ({rows}, {cols}), }}");
+    let mut header =
+        format!("{{'descr': '<f8', 'fortran_order': True, 'shape': ({rows}, {cols}), }}");
     // Magic (6) + version (2) + header length (2) + header + newline, padded to a multiple of 64.
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
@@ -128,10 +159,17 @@ enum Format {
 }
 
 fn format_of(path: &Path) -> Result<Format, ExportError> {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("png") => Ok(Format::Png),
         Some("svg") => Ok(Format::Svg),
-        _ => Err(ExportError::Format { path: path.display().to_string() }),
+        _ => Err(ExportError::Format {
+            path: path.display().to_string(),
+        }),
     }
 }
 
@@ -139,19 +177,40 @@ fn format_of(path: &Path) -> Result<Format, ExportError> {
 pub fn plot_spectrum(path: &Path, h: &Harmonics) -> Result<(), ExportError> {
     ensure_font();
     match format_of(path)? {
-        Format::Png => draw_spectrum(BitMapBackend::new(path, (900, 600)).into_drawing_area(), h, path),
-        Format::Svg => draw_spectrum(SVGBackend::new(path, (900, 600)).into_drawing_area(), h, path),
+        Format::Png => draw_spectrum(
+            BitMapBackend::new(path, (900, 600)).into_drawing_area(),
+            h,
+            path,
+        ),
+        Format::Svg => draw_spectrum(
+            SVGBackend::new(path, (900, 600)).into_drawing_area(),
+            h,
+            path,
+        ),
     }
 }
 
-fn draw_spectrum<DB: DrawingBackend>(root: DrawingArea<DB, plotters::coord::Shift>, h: &Harmonics, path: &Path) -> Result<(), ExportError>
+fn draw_spectrum<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    h: &Harmonics,
+    path: &Path,
+) -> Result<(), ExportError>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| draw_error(path, e))?;
-    let top = h.modes.iter().map(|m| m.eigenvalue).fold(0.0, f64::max).max(1e-12) * 1.05;
+    let top = h
+        .modes
+        .iter()
+        .map(|m| m.eigenvalue)
+        .fold(0.0, f64::max)
+        .max(1e-12)
+        * 1.05;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("spectrum ({} Laplacian)", h.laplacian.name()), (FONT_FAMILY, 22))
+        .caption(
+            format!("spectrum ({} Laplacian)", h.laplacian.name()),
+            (FONT_FAMILY, 22),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
@@ -164,14 +223,27 @@ where
         .label_style((FONT_FAMILY, 14))
         .draw()
         .map_err(|e| draw_error(path, e))?;
-    for (kind, colour) in [(ModeKind::Csh, RGBColor(33, 102, 172)), (ModeKind::Rsh, RGBColor(178, 24, 43)), (ModeKind::Ssh, RGBColor(27, 120, 55))] {
-        let points: Vec<(f64, f64)> =
-            h.modes.iter().enumerate().filter(|(_, m)| m.kind == kind).map(|(i, m)| (i as f64, m.eigenvalue)).collect();
+    for (kind, colour) in [
+        (ModeKind::Csh, RGBColor(33, 102, 172)),
+        (ModeKind::Rsh, RGBColor(178, 24, 43)),
+        (ModeKind::Ssh, RGBColor(27, 120, 55)),
+    ] {
+        let points: Vec<(f64, f64)> = h
+            .modes
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.kind == kind)
+            .map(|(i, m)| (i as f64, m.eigenvalue))
+            .collect();
         if points.is_empty() {
             continue;
         }
         chart
-            .draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, colour.filled())),
+            )
             .map_err(|e| draw_error(path, e))?
             .label(kind.name())
             .legend(move |(x, y)| Circle::new((x, y), 4, colour.filled()));
@@ -188,11 +260,19 @@ where
 
 /// A diverging blue–white–red map of t ∈ [−1, 1].
 pub fn diverging_colour(t: f64) -> (f64, f64, f64) {
-    let t = if t.is_finite() { t.clamp(-1.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(-1.0, 1.0)
+    } else {
+        0.0
+    };
     let blue = (0.129, 0.400, 0.675);
     let red = (0.698, 0.094, 0.169);
     let (end, s) = if t < 0.0 { (blue, -t) } else { (red, t) };
-    (1.0 + (end.0 - 1.0) * s, 1.0 + (end.1 - 1.0) * s, 1.0 + (end.2 - 1.0) * s)
+    (
+        1.0 + (end.0 - 1.0) * s,
+        1.0 + (end.1 - 1.0) * s,
+        1.0 + (end.2 - 1.0) * s,
+    )
 }
 
 #[derive(Clone, Copy)]
@@ -220,21 +300,47 @@ impl View {
 
 /// Paints each chosen mode on the connectome's surface mesh, one image per mode with a lateral and
 /// a dorsal view, into `dir` as `mode_<m>.<ext>` (`ext` is `png` or `svg`). Returns the files.
-pub fn paint_modes(c: &Connectome, h: &Harmonics, modes: &[usize], dir: &Path, ext: &str) -> Result<Vec<PathBuf>, ExportError> {
+pub fn paint_modes(
+    c: &Connectome,
+    h: &Harmonics,
+    modes: &[usize],
+    dir: &Path,
+    ext: &str,
+) -> Result<Vec<PathBuf>, ExportError> {
     let mesh = c.mesh().ok_or(ExportError::NoMesh)?;
     ensure_font();
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     let mut files = Vec::new();
     for &m in modes {
         if m >= h.modes.len() {
-            return Err(ExportError::NoSuchMode { mode: m, count: h.modes.len() });
+            return Err(ExportError::NoSuchMode {
+                mode: m,
+                count: h.modes.len(),
+            });
         }
         let path = dir.join(format!("mode_{m:03}.{ext}"));
         let values: Vec<f64> = h.vectors.column(m).iter().copied().collect();
-        let title = format!("mode {m} ({}, λ = {:.4e}, f = {:.3} Hz)", h.modes[m].kind.name(), h.modes[m].eigenvalue, h.modes[m].frequency_hz);
+        let title = format!(
+            "mode {m} ({}, λ = {:.4e}, f = {:.3} Hz)",
+            h.modes[m].kind.name(),
+            h.modes[m].eigenvalue,
+            h.modes[m].frequency_hz
+        );
         match format_of(&path)? {
-            Format::Png => paint(BitMapBackend::new(&path, (1200, 560)).into_drawing_area(), mesh, &values, &title, &path)?,
-            Format::Svg => paint(SVGBackend::new(&path, (1200, 560)).into_drawing_area(), mesh, &values, &title, &path)?,
+            Format::Png => paint(
+                BitMapBackend::new(&path, (1200, 560)).into_drawing_area(),
+                mesh,
+                &values,
+                &title,
+                &path,
+            )?,
+            Format::Svg => paint(
+                SVGBackend::new(&path, (1200, 560)).into_drawing_area(),
+                mesh,
+                &values,
+                &title,
+                &path,
+            )?,
         }
         files.push(path);
     }
@@ -252,14 +358,22 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| draw_error(path, e))?;
-    let root = root.titled(title, (FONT_FAMILY, 22)).map_err(|e| draw_error(path, e))?;
+    let root = root
+        .titled(title, (FONT_FAMILY, 22))
+        .map_err(|e| draw_error(path, e))?;
     let scale = values.iter().map(|v| v.abs()).fold(0.0, f64::max);
     let scale = if scale > 0.0 { scale } else { 1.0 };
     let (left, right) = root.split_horizontally(root.dim_in_pixel().0 / 2);
     for (area, view) in [(left, View::Lateral), (right, View::Dorsal)] {
         let (width, height) = area.dim_in_pixel();
-        let projected: Vec<(f64, f64, f64)> = mesh.vertices.iter().map(|&p| view.project(p)).collect();
-        let (mut min_x, mut max_x, mut min_y, mut max_y) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+        let projected: Vec<(f64, f64, f64)> =
+            mesh.vertices.iter().map(|&p| view.project(p)).collect();
+        let (mut min_x, mut max_x, mut min_y, mut max_y) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
         for &(x, y, _) in &projected {
             min_x = min_x.min(x);
             max_x = max_x.max(x);
@@ -267,14 +381,19 @@ where
             max_y = max_y.max(y);
         }
         let margin = 30.0;
-        let zoom = ((width as f64 - 2.0 * margin) / (max_x - min_x).max(1e-9)).min((height as f64 - 2.0 * margin) / (max_y - min_y).max(1e-9));
+        let zoom = ((width as f64 - 2.0 * margin) / (max_x - min_x).max(1e-9))
+            .min((height as f64 - 2.0 * margin) / (max_y - min_y).max(1e-9));
         let to_pixel = |x: f64, y: f64| -> (i32, i32) {
             let px = width as f64 / 2.0 + (x - (min_x + max_x) / 2.0) * zoom;
             let py = height as f64 / 2.0 - (y - (min_y + max_y) / 2.0) * zoom;
             (px.round() as i32, py.round() as i32)
         };
-        let mut order: Vec<(f64, usize)> =
-            mesh.triangles.iter().enumerate().map(|(t, tri)| (tri.iter().map(|&v| projected[v].2).sum::<f64>(), t)).collect();
+        let mut order: Vec<(f64, usize)> = mesh
+            .triangles
+            .iter()
+            .enumerate()
+            .map(|(t, tri)| (tri.iter().map(|&v| projected[v].2).sum::<f64>(), t))
+            .collect();
         order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         for (_, t) in order {
             let tri = mesh.triangles[t];
@@ -282,17 +401,31 @@ where
             // Facing: |normal · view direction|, from the projected triangle's signed area.
             let u = (b.0 - a.0, b.1 - a.1, b.2 - a.2);
             let w = (c.0 - a.0, c.1 - a.1, c.2 - a.2);
-            let normal = (u.1 * w.2 - u.2 * w.1, u.2 * w.0 - u.0 * w.2, u.0 * w.1 - u.1 * w.0);
+            let normal = (
+                u.1 * w.2 - u.2 * w.1,
+                u.2 * w.0 - u.0 * w.2,
+                u.0 * w.1 - u.1 * w.0,
+            );
             let length = (normal.0 * normal.0 + normal.1 * normal.1 + normal.2 * normal.2).sqrt();
-            let facing = if length > 0.0 { (normal.2 / length).abs() } else { 0.0 };
+            let facing = if length > 0.0 {
+                (normal.2 / length).abs()
+            } else {
+                0.0
+            };
             let value = tri.iter().map(|&v| values[v]).sum::<f64>() / 3.0;
             let (r, g, bl) = diverging_colour(value / scale);
             let shade = 0.35 + 0.65 * facing;
-            let colour = RGBColor((r * shade * 255.0) as u8, (g * shade * 255.0) as u8, (bl * shade * 255.0) as u8);
+            let colour = RGBColor(
+                (r * shade * 255.0) as u8,
+                (g * shade * 255.0) as u8,
+                (bl * shade * 255.0) as u8,
+            );
             let points = vec![to_pixel(a.0, a.1), to_pixel(b.0, b.1), to_pixel(c.0, c.1)];
-            area.draw(&Polygon::new(points, colour.filled())).map_err(|e| draw_error(path, e))?;
+            area.draw(&Polygon::new(points, colour.filled()))
+                .map_err(|e| draw_error(path, e))?;
         }
-        area.draw(&Text::new(view.name(), (10, 10), (FONT_FAMILY, 16))).map_err(|e| draw_error(path, e))?;
+        area.draw(&Text::new(view.name(), (10, 10), (FONT_FAMILY, 16)))
+            .map_err(|e| draw_error(path, e))?;
     }
     root.present().map_err(|e| draw_error(path, e))
 }
@@ -306,15 +439,43 @@ mod tests {
 
     fn little_sphere() -> Connectome {
         // An octahedron: a closed mesh with 6 vertices and 8 triangles.
-        let vertices = vec![[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, -1.0]];
-        let triangles = vec![[0, 2, 4], [2, 1, 4], [1, 3, 4], [3, 0, 4], [2, 0, 5], [1, 2, 5], [3, 1, 5], [0, 3, 5]];
-        mesh_connectome(SurfaceMesh { vertices, triangles }).unwrap()
+        let vertices = vec![
+            [1.0, 0.0, 0.0],
+            [-1.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0],
+            [0.0, -1.0, 0.0],
+            [0.0, 0.0, 1.0],
+            [0.0, 0.0, -1.0],
+        ];
+        let triangles = vec![
+            [0, 2, 4],
+            [2, 1, 4],
+            [1, 3, 4],
+            [3, 0, 4],
+            [2, 0, 5],
+            [1, 2, 5],
+            [3, 1, 5],
+            [0, 3, 5],
+        ];
+        mesh_connectome(SurfaceMesh {
+            vertices,
+            triangles,
+        })
+        .unwrap()
     }
 
     #[test]
     fn table_csv_and_npy() {
         let c = lattice(3, 3, false).unwrap();
-        let h = compute_harmonics(&c, &HarmonicsSettings { csh_modes: 4, ..Default::default() }, None).unwrap();
+        let h = compute_harmonics(
+            &c,
+            &HarmonicsSettings {
+                csh_modes: 4,
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
         let table = spectrum_table(&h, &c);
         assert_eq!(table.lines().count(), 5);
         assert!(table.lines().nth(1).unwrap().contains("CSH"));
@@ -326,7 +487,11 @@ mod tests {
         assert_eq!(&npy[..6], b"\x93NUMPY");
         let header_len = u16::from_le_bytes([npy[8], npy[9]]) as usize;
         assert_eq!((10 + header_len) % 64, 0);
-        assert!(std::str::from_utf8(&npy[10..10 + header_len]).unwrap().contains("'shape': (9, 4)"));
+        assert!(
+            std::str::from_utf8(&npy[10..10 + header_len])
+                .unwrap()
+                .contains("'shape': (9, 4)")
+        );
         let first = f64::from_le_bytes(npy[10 + header_len..18 + header_len].try_into().unwrap());
         assert_eq!(first, h.vectors[(0, 0)]);
         assert_eq!(npy.len(), 10 + header_len + 9 * 4 * 8);
@@ -335,17 +500,35 @@ mod tests {
     #[test]
     fn painting_and_spectrum_plot_write_files() {
         let c = little_sphere();
-        let h = compute_harmonics(&c, &HarmonicsSettings { csh_modes: 3, ..Default::default() }, None).unwrap();
+        let h = compute_harmonics(
+            &c,
+            &HarmonicsSettings {
+                csh_modes: 3,
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let files = paint_modes(&c, &h, &[1, 2], dir.path(), "svg").unwrap();
         assert_eq!(files.len(), 2);
         let svg = std::fs::read_to_string(&files[0]).unwrap();
-        assert_eq!(svg.matches("<polygon").count(), 16, "8 triangles in each of two views");
+        assert_eq!(
+            svg.matches("<polygon").count(),
+            16,
+            "8 triangles in each of two views"
+        );
         let png = paint_modes(&c, &h, &[1], dir.path(), "png").unwrap();
         assert!(std::fs::read(&png[0]).unwrap().starts_with(b"\x89PNG"));
         plot_spectrum(&dir.path().join("spectrum.svg"), &h).unwrap();
-        assert!(matches!(paint_modes(&c, &h, &[7], dir.path(), "svg"), Err(ExportError::NoSuchMode { .. })));
-        assert!(matches!(paint_modes(&lattice(2, 2, false).unwrap(), &h, &[0], dir.path(), "svg"), Err(ExportError::NoMesh)));
+        assert!(matches!(
+            paint_modes(&c, &h, &[7], dir.path(), "svg"),
+            Err(ExportError::NoSuchMode { .. })
+        ));
+        assert!(matches!(
+            paint_modes(&lattice(2, 2, false).unwrap(), &h, &[0], dir.path(), "svg"),
+            Err(ExportError::NoMesh)
+        ));
     }
 
     #[test]

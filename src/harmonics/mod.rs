@@ -132,14 +132,16 @@ fn validate(connectome: &Connectome, settings: &HarmonicsSettings) -> Result<(),
             settings.csh_modes
         )));
     }
-    if !(settings.fundamental_hz > 0.0) || !settings.fundamental_hz.is_finite() {
+    if settings.fundamental_hz <= 0.0 || !settings.fundamental_hz.is_finite() {
         return Err(HarmonicsError::Settings(format!(
             "the fundamental must be a positive frequency, got {} Hz",
             settings.fundamental_hz
         )));
     }
     if settings.rsh_per_region > 0 && connectome.regions().is_none() {
-        return Err(HarmonicsError::Settings("RSHWs need regions, and this connectome has none".into()));
+        return Err(HarmonicsError::Settings(
+            "RSHWs need regions, and this connectome has none".into(),
+        ));
     }
     Ok(())
 }
@@ -149,7 +151,10 @@ fn solve_error(band: impl Into<String>) -> impl FnOnce(SolveError) -> HarmonicsE
     move |source| HarmonicsError::Solve { band, source }
 }
 
-fn compute_uncached(connectome: &Connectome, settings: &HarmonicsSettings) -> Result<Harmonics, HarmonicsError> {
+fn compute_uncached(
+    connectome: &Connectome,
+    settings: &HarmonicsSettings,
+) -> Result<Harmonics, HarmonicsError> {
     let n = connectome.n();
     let kind = settings.laplacian;
     let options = LanczosOptions::default();
@@ -170,7 +175,12 @@ fn compute_uncached(connectome: &Connectome, settings: &HarmonicsSettings) -> Re
             break (pairs, Vec::new());
         }
         let heavy: Vec<usize> = (0..k)
-            .filter(|&j| body.iter().map(|&i| pairs.vectors[(i, j)].powi(2)).sum::<f64>() >= 0.25)
+            .filter(|&j| {
+                body.iter()
+                    .map(|&i| pairs.vectors[(i, j)].powi(2))
+                    .sum::<f64>()
+                    >= 0.25
+            })
             .take(settings.sshw)
             .collect();
         if heavy.len() == settings.sshw || k == n {
@@ -198,13 +208,22 @@ fn compute_uncached(connectome: &Connectome, settings: &HarmonicsSettings) -> Re
             components: connectome.components().len(),
         })?;
     let frequency = |lambda: f64| {
-        if lambda.abs() <= zero_tolerance { 0.0 } else { settings.fundamental_hz * (lambda / lambda_1).sqrt() }
+        if lambda.abs() <= zero_tolerance {
+            0.0
+        } else {
+            settings.fundamental_hz * (lambda / lambda_1).sqrt()
+        }
     };
 
     let mut modes = Vec::new();
     let mut columns: Vec<Vec<f64>> = Vec::new();
     for j in 0..settings.csh_modes {
-        modes.push(Mode { kind: ModeKind::Csh, region: None, eigenvalue: csh.values[j], frequency_hz: frequency(csh.values[j]) });
+        modes.push(Mode {
+            kind: ModeKind::Csh,
+            region: None,
+            eigenvalue: csh.values[j],
+            frequency_hz: frequency(csh.values[j]),
+        });
         columns.push(csh.vectors.col(j).iter().copied().collect());
     }
 
@@ -219,17 +238,26 @@ fn compute_uncached(connectome: &Connectome, settings: &HarmonicsSettings) -> Re
             }
             let kr = settings.rsh_per_region.min(nodes.len());
             if kr < settings.rsh_per_region {
-                notes.push(format!("region {name} has {} nodes, so {kr} RSHWs instead of {}", nodes.len(), settings.rsh_per_region));
+                notes.push(format!(
+                    "region {name} has {} nodes, so {kr} RSHWs instead of {}",
+                    nodes.len(),
+                    settings.rsh_per_region
+                ));
             }
             let sub = principal_submatrix(&full, &nodes);
             let pairs = smallest_eigenpairs_with(&sub, kr, Solver::Auto, &options, None)
                 .map_err(solve_error(format!("RSHW (region {name})")))?;
             for j in 0..kr {
                 let lambda = pairs.values[j];
-                if !(lambda > zero_tolerance) {
+                if lambda <= zero_tolerance {
                     notes.push(format!("region {name} has a zero Dirichlet mode: it is a whole component of the graph"));
                 }
-                modes.push(Mode { kind: ModeKind::Rsh, region: Some(r), eigenvalue: lambda, frequency_hz: frequency(lambda.max(0.0)) });
+                modes.push(Mode {
+                    kind: ModeKind::Rsh,
+                    region: Some(r),
+                    eigenvalue: lambda,
+                    frequency_hz: frequency(lambda.max(0.0)),
+                });
                 let mut column = vec![0.0; n];
                 for (local, &node) in nodes.iter().enumerate() {
                     column[node] = pairs.vectors[(local, j)];
@@ -240,12 +268,23 @@ fn compute_uncached(connectome: &Connectome, settings: &HarmonicsSettings) -> Re
     }
 
     for &j in &ssh_columns {
-        modes.push(Mode { kind: ModeKind::Ssh, region: None, eigenvalue: csh.values[j], frequency_hz: frequency(csh.values[j]) });
+        modes.push(Mode {
+            kind: ModeKind::Ssh,
+            region: None,
+            eigenvalue: csh.values[j],
+            frequency_hz: frequency(csh.values[j]),
+        });
         columns.push(csh.vectors.col(j).iter().copied().collect());
     }
 
     let vectors = DMatrix::from_fn(n, columns.len(), |i, j| columns[j][i]);
-    Ok(Harmonics { modes, vectors, laplacian: kind, lambda_1, notes })
+    Ok(Harmonics {
+        modes,
+        vectors,
+        laplacian: kind,
+        lambda_1,
+        notes,
+    })
 }
 
 #[cfg(test)]
@@ -256,7 +295,12 @@ mod tests {
     #[test]
     fn frequency_map_follows_square_root_of_eigenvalue() {
         let c = ring(60).unwrap();
-        let settings = HarmonicsSettings { laplacian: LaplacianKind::Combinatorial, csh_modes: 7, fundamental_hz: 2.0, ..Default::default() };
+        let settings = HarmonicsSettings {
+            laplacian: LaplacianKind::Combinatorial,
+            csh_modes: 7,
+            fundamental_hz: 2.0,
+            ..Default::default()
+        };
         let h = compute_harmonics(&c, &settings, None).unwrap();
         assert_eq!(h.modes[0].frequency_hz, 0.0);
         let l1 = 2.0 - 2.0 * (2.0 * std::f64::consts::PI / 60.0).cos();
@@ -265,16 +309,25 @@ mod tests {
             assert!((m.frequency_hz - 2.0 * (m.eigenvalue / l1).sqrt()).abs() < 1e-12);
         }
         // The ring's second spatial harmonic, λ = 4sin²(2π/60), sits at f_1·sin(2π/60)/sin(π/60) = f_1·2cos(π/60).
-        assert!((h.modes[3].frequency_hz - 2.0 * 2.0 * (std::f64::consts::PI / 60.0).cos()).abs() < 1e-9);
+        assert!(
+            (h.modes[3].frequency_hz - 2.0 * 2.0 * (std::f64::consts::PI / 60.0).cos()).abs()
+                < 1e-9
+        );
     }
 
     #[test]
     fn rshws_vanish_outside_their_region_and_interlace() {
         let c = modular(&[("a", 30), ("b", 40)], 0.4, 0.05, 9).unwrap();
-        let settings = HarmonicsSettings { csh_modes: 5, rsh_per_region: 3, ..Default::default() };
+        let settings = HarmonicsSettings {
+            csh_modes: 5,
+            rsh_per_region: 3,
+            ..Default::default()
+        };
         let h = compute_harmonics(&c, &settings, None).unwrap();
         let regions = c.regions().unwrap();
-        let rsh: Vec<usize> = (0..h.modes.len()).filter(|&m| h.modes[m].kind == ModeKind::Rsh).collect();
+        let rsh: Vec<usize> = (0..h.modes.len())
+            .filter(|&m| h.modes[m].kind == ModeKind::Rsh)
+            .collect();
         assert_eq!(rsh.len(), 6);
         for &m in &rsh {
             let r = h.modes[m].region.unwrap();
@@ -294,15 +347,31 @@ mod tests {
     fn sshws_carry_weight_on_body_nodes() {
         let brain = ring(40).unwrap();
         let body: Vec<BodyNode> = (0..3)
-            .map(|b| BodyNode { label: format!("b{b}"), attached_to: vec![b * 13], weight: 0.05, nerve_length_mm: 500.0 })
+            .map(|b| BodyNode {
+                label: format!("b{b}"),
+                attached_to: vec![b * 13],
+                weight: 0.05,
+                nerve_length_mm: 500.0,
+            })
             .collect();
         let c = attach_sensorium(&brain, &body).unwrap();
-        let settings = HarmonicsSettings { laplacian: LaplacianKind::Combinatorial, csh_modes: 4, sshw: 2, ..Default::default() };
+        let settings = HarmonicsSettings {
+            laplacian: LaplacianKind::Combinatorial,
+            csh_modes: 4,
+            sshw: 2,
+            ..Default::default()
+        };
         let h = compute_harmonics(&c, &settings, None).unwrap();
-        let ssh: Vec<usize> = (0..h.modes.len()).filter(|&m| h.modes[m].kind == ModeKind::Ssh).collect();
+        let ssh: Vec<usize> = (0..h.modes.len())
+            .filter(|&m| h.modes[m].kind == ModeKind::Ssh)
+            .collect();
         assert_eq!(ssh.len(), 2);
         for &m in &ssh {
-            let mass: f64 = c.body_nodes().iter().map(|&i| h.vectors[(i, m)].powi(2)).sum();
+            let mass: f64 = c
+                .body_nodes()
+                .iter()
+                .map(|&i| h.vectors[(i, m)].powi(2))
+                .sum();
             assert!(mass >= 0.25, "{mass}");
         }
     }
@@ -310,13 +379,33 @@ mod tests {
     #[test]
     fn bad_settings_are_errors() {
         let c = ring(10).unwrap();
-        let zero = HarmonicsSettings { csh_modes: 0, ..Default::default() };
-        assert!(matches!(compute_harmonics(&c, &zero, None), Err(HarmonicsError::Settings(_))));
-        let only_zero = HarmonicsSettings { csh_modes: 1, ..Default::default() };
-        assert!(matches!(compute_harmonics(&c, &only_zero, None), Err(HarmonicsError::NoNonZeroEigenvalue { .. })));
-        let nan = HarmonicsSettings { csh_modes: 3, fundamental_hz: f64::NAN, ..Default::default() };
+        let zero = HarmonicsSettings {
+            csh_modes: 0,
+            ..Default::default()
+        };
+        assert!(matches!(
+            compute_harmonics(&c, &zero, None),
+            Err(HarmonicsError::Settings(_))
+        ));
+        let only_zero = HarmonicsSettings {
+            csh_modes: 1,
+            ..Default::default()
+        };
+        assert!(matches!(
+            compute_harmonics(&c, &only_zero, None),
+            Err(HarmonicsError::NoNonZeroEigenvalue { .. })
+        ));
+        let nan = HarmonicsSettings {
+            csh_modes: 3,
+            fundamental_hz: f64::NAN,
+            ..Default::default()
+        };
         assert!(compute_harmonics(&c, &nan, None).is_err());
-        let rsh = HarmonicsSettings { csh_modes: 3, rsh_per_region: 2, ..Default::default() };
+        let rsh = HarmonicsSettings {
+            csh_modes: 3,
+            rsh_per_region: 2,
+            ..Default::default()
+        };
         assert!(compute_harmonics(&c, &rsh, None).is_err());
     }
 }

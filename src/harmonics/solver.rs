@@ -14,14 +14,15 @@
 
 use super::laplacian::{LaplacianKind, laplacian, multiply, norm_inf};
 use crate::connectome::components_of;
+use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::matmul;
+use faer::prelude::{Reborrow, ReborrowMut};
 use faer::sparse::linalg::cholesky::{
-    CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering, factorize_symbolic_cholesky,
+    CholeskySymbolicParams, LltRef, SymbolicCholesky, SymmetricOrdering,
+    factorize_symbolic_cholesky,
 };
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
-use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{Accum, Conj, Mat, MatMut, MatRef, Par, Side};
-use faer::dyn_stack::{MemBuffer, MemStack};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 use sprs::CsMat;
@@ -72,7 +73,15 @@ pub enum SolveError {
     #[error(
         "shift-invert block Lanczos did not converge: tried shift {shift:e}, block size {block}, Krylov dimension up to {dimension}; {converged} of {wanted} pairs met the residual bound (worst estimate {worst:e} against {bound:e})"
     )]
-    NotConverged { shift: f64, block: usize, dimension: usize, converged: usize, wanted: usize, worst: f64, bound: f64 },
+    NotConverged {
+        shift: f64,
+        block: usize,
+        dimension: usize,
+        converged: usize,
+        wanted: usize,
+        worst: f64,
+        bound: f64,
+    },
     #[error("{solver} solve failed its check: {what}")]
     CheckFailed { solver: &'static str, what: String },
 }
@@ -93,12 +102,21 @@ pub struct LanczosOptions {
 
 impl Default for LanczosOptions {
     fn default() -> LanczosOptions {
-        LanczosOptions { relative_shift: 1e-6, block_size: 8, max_dimension_factor: 4, seed: 0x5eed }
+        LanczosOptions {
+            relative_shift: 1e-6,
+            block_size: 8,
+            max_dimension_factor: 4,
+            seed: 0x5eed,
+        }
     }
 }
 
 /// The `k` smallest eigenpairs of the symmetric positive semi-definite `matrix`, checked.
-pub fn smallest_eigenpairs(matrix: &CsMat<f64>, k: usize, solver: Solver) -> Result<Eigenpairs, SolveError> {
+pub fn smallest_eigenpairs(
+    matrix: &CsMat<f64>,
+    k: usize,
+    solver: Solver,
+) -> Result<Eigenpairs, SolveError> {
     smallest_eigenpairs_with(matrix, k, solver, &LanczosOptions::default(), None)
 }
 
@@ -120,7 +138,10 @@ pub fn laplacian_eigenpairs(
 /// An orthonormal basis of the Laplacian's null space, one column per connected component.
 pub fn laplacian_null_space(weights: &CsMat<f64>, kind: LaplacianKind) -> Mat<f64> {
     let components = components_of(weights);
-    let degree: Vec<f64> = weights.outer_iterator().map(|row| row.data().iter().sum()).collect();
+    let degree: Vec<f64> = weights
+        .outer_iterator()
+        .map(|row| row.data().iter().sum())
+        .collect();
     let mut null = Mat::<f64>::zeros(weights.rows(), components.len());
     for (c, nodes) in components.iter().enumerate() {
         let entry = |i: usize| match kind {
@@ -160,22 +181,43 @@ pub fn smallest_eigenpairs_with(
         }
     }
     if k == 0 {
-        return Ok(Eigenpairs { values: Vec::new(), vectors: Mat::zeros(n, 0), max_residual: 0.0 });
+        return Ok(Eigenpairs {
+            values: Vec::new(),
+            vectors: Mat::zeros(n, 0),
+            max_residual: 0.0,
+        });
     }
     let use_dense = match solver {
         Solver::Dense => true,
         Solver::ShiftInvertLanczos => false,
         Solver::Auto => n <= DENSE_LIMIT,
     };
-    let (mut values, mut vectors) = if use_dense { dense(&matrix, k)? } else { lanczos(&matrix, k, options, null_space)? };
-    let solver_name = if matches!(solver, Solver::Dense) { "dense" } else { "harmonics" };
+    let (mut values, mut vectors) = if use_dense {
+        dense(&matrix, k)?
+    } else {
+        lanczos(&matrix, k, options, null_space)?
+    };
+    let solver_name = if matches!(solver, Solver::Dense) {
+        "dense"
+    } else {
+        "harmonics"
+    };
     let max_residual = finish(&matrix, &mut values, &mut vectors, solver_name)?;
-    Ok(Eigenpairs { values, vectors, max_residual })
+    Ok(Eigenpairs {
+        values,
+        vectors,
+        max_residual,
+    })
 }
 
 /// Normalises, recomputes eigenvalues as Rayleigh quotients, fixes signs, and checks residuals and
 /// orthonormality. Returns the largest residual.
-pub(crate) fn finish(matrix: &CsMat<f64>, values: &mut [f64], vectors: &mut Mat<f64>, solver: &'static str) -> Result<f64, SolveError> {
+pub(crate) fn finish(
+    matrix: &CsMat<f64>,
+    values: &mut [f64],
+    vectors: &mut Mat<f64>,
+    solver: &'static str,
+) -> Result<f64, SolveError> {
     let n = matrix.rows();
     let norm = norm_inf(matrix);
     let bound = RESIDUAL_TOLERANCE * norm.max(f64::MIN_POSITIVE);
@@ -184,8 +226,11 @@ pub(crate) fn finish(matrix: &CsMat<f64>, values: &mut [f64], vectors: &mut Mat<
     for j in 0..values.len() {
         let mut column: Vec<f64> = (0..n).map(|i| vectors[(i, j)]).collect();
         let length = column.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if !(length > 0.0) || !length.is_finite() {
-            return Err(SolveError::CheckFailed { solver, what: format!("eigenvector {j} has norm {length}") });
+        if length <= 0.0 || !length.is_finite() {
+            return Err(SolveError::CheckFailed {
+                solver,
+                what: format!("eigenvector {j} has norm {length}"),
+            });
         }
         column.iter_mut().for_each(|x| *x /= length);
         // Sign convention of model.md §2: the largest-magnitude entry, lowest index on ties, is positive.
@@ -200,11 +245,18 @@ pub(crate) fn finish(matrix: &CsMat<f64>, values: &mut [f64], vectors: &mut Mat<
         }
         multiply(matrix, &column, &mut product);
         let rayleigh: f64 = column.iter().zip(&product).map(|(x, y)| x * y).sum();
-        let residual = column.iter().zip(&product).map(|(x, y)| (y - rayleigh * x).powi(2)).sum::<f64>().sqrt();
-        if !(residual <= bound) {
+        let residual = column
+            .iter()
+            .zip(&product)
+            .map(|(x, y)| (y - rayleigh * x).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        if !residual.is_finite() || residual > bound {
             return Err(SolveError::CheckFailed {
                 solver,
-                what: format!("pair {j} (λ = {rayleigh:e}) has residual {residual:e} > {bound:e} = 1e-8·‖A‖∞"),
+                what: format!(
+                    "pair {j} (λ = {rayleigh:e}) has residual {residual:e} > {bound:e} = 1e-8·‖A‖∞"
+                ),
             });
         }
         max_residual = max_residual.max(residual);
@@ -215,14 +267,23 @@ pub(crate) fn finish(matrix: &CsMat<f64>, values: &mut [f64], vectors: &mut Mat<
     }
     let k = values.len();
     let mut gram = Mat::<f64>::zeros(k, k);
-    matmul(gram.as_mut(), Accum::Replace, vectors.transpose(), vectors.as_ref(), 1.0, Par::Seq);
+    matmul(
+        gram.as_mut(),
+        Accum::Replace,
+        vectors.transpose(),
+        vectors.as_ref(),
+        1.0,
+        Par::Seq,
+    );
     for a in 0..k {
         for b in 0..k {
             let deviation = (gram[(a, b)] - if a == b { 1.0 } else { 0.0 }).abs();
-            if !(deviation <= ORTHONORMALITY_TOLERANCE) {
+            if deviation.is_nan() || deviation > ORTHONORMALITY_TOLERANCE {
                 return Err(SolveError::CheckFailed {
                     solver,
-                    what: format!("eigenvectors {a} and {b} deviate from orthonormality by {deviation:e}"),
+                    what: format!(
+                        "eigenvectors {a} and {b} deviate from orthonormality by {deviation:e}"
+                    ),
                 });
             }
         }
@@ -249,8 +310,21 @@ fn dense_eigen(a: MatRef<'_, f64>) -> Option<(Vec<f64>, Mat<f64>)> {
     let n = a.nrows();
     let mut s = faer::diag::Diag::<f64>::zeros(n);
     let mut u = Mat::<f64>::zeros(n, n);
-    let mut buffer = MemBuffer::new(self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::Yes, Par::Seq, Default::default()));
-    self_adjoint_evd(a, s.as_mut(), Some(u.as_mut()), Par::Seq, MemStack::new(&mut buffer), Default::default()).ok()?;
+    let mut buffer = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+        n,
+        ComputeEigenvectors::Yes,
+        Par::Seq,
+        Default::default(),
+    ));
+    self_adjoint_evd(
+        a,
+        s.as_mut(),
+        Some(u.as_mut()),
+        Par::Seq,
+        MemStack::new(&mut buffer),
+        Default::default(),
+    )
+    .ok()?;
     let values: Vec<f64> = (0..n).map(|i| s[i]).collect();
     if values.iter().any(|v| !v.is_finite()) {
         return None;
@@ -307,8 +381,10 @@ impl ShiftedInverse {
         )
         .map_err(|e| fail(format!("{e:?}")))?;
         let mut factor = vec![0.0; symbolic.len_val()];
-        let mut scratch = MemBuffer::try_new(symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default()))
-            .map_err(|e| fail(format!("{e:?}")))?;
+        let mut scratch = MemBuffer::try_new(
+            symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default()),
+        )
+        .map_err(|e| fail(format!("{e:?}")))?;
         symbolic
             .factorize_numeric_llt::<f64>(
                 &mut factor,
@@ -320,8 +396,13 @@ impl ShiftedInverse {
                 Default::default(),
             )
             .map_err(|e| fail(format!("{e:?}")))?;
-        let buffer = MemBuffer::try_new(symbolic.solve_in_place_scratch::<f64>(max_rhs, Par::Seq)).map_err(|e| fail(format!("{e:?}")))?;
-        Ok(ShiftedInverse { symbolic, values: factor, buffer })
+        let buffer = MemBuffer::try_new(symbolic.solve_in_place_scratch::<f64>(max_rhs, Par::Seq))
+            .map_err(|e| fail(format!("{e:?}")))?;
+        Ok(ShiftedInverse {
+            symbolic,
+            values: factor,
+            buffer,
+        })
     }
 
     fn apply_in_place(&mut self, block: MatMut<'_, f64>) {
@@ -347,8 +428,22 @@ fn project_out(basis: MatRef<'_, f64>, mut block: MatMut<'_, f64>) -> Mat<f64> {
     }
     let mut pass = Mat::<f64>::zeros(basis.ncols(), block.ncols());
     for _ in 0..2 {
-        matmul(pass.as_mut(), Accum::Replace, basis.transpose(), block.rb(), 1.0, Par::Seq);
-        matmul(block.rb_mut(), Accum::Add, basis, pass.as_ref(), -1.0, Par::Seq);
+        matmul(
+            pass.as_mut(),
+            Accum::Replace,
+            basis.transpose(),
+            block.rb(),
+            1.0,
+            Par::Seq,
+        );
+        matmul(
+            block.rb_mut(),
+            Accum::Add,
+            basis,
+            pass.as_ref(),
+            -1.0,
+            Par::Seq,
+        );
         coefficients += &pass;
     }
     coefficients
@@ -375,7 +470,8 @@ fn orthonormalise(basis: &mut Mat<f64>, start: usize, b: usize, rng: &mut ChaCha
         let before = column_norm(basis.as_ref(), col);
         {
             let (done, mut rest) = basis.as_mut().split_at_col_mut(col);
-            let coefficients = project_out(done.rb().get(.., start..), rest.rb_mut().get_mut(.., 0..1));
+            let coefficients =
+                project_out(done.rb().get(.., start..), rest.rb_mut().get_mut(.., 0..1));
             for p in 0..q {
                 r[(p, q)] = coefficients[(p, 0)];
             }
@@ -386,7 +482,11 @@ fn orthonormalise(basis: &mut Mat<f64>, start: usize, b: usize, rng: &mut ChaCha
         let after = column_norm(basis.as_ref(), col);
         if after > 1e-10 * before && after > 0.0 {
             r[(q, q)] = after;
-            basis.as_mut().col_mut(col).iter_mut().for_each(|x| *x /= after);
+            basis
+                .as_mut()
+                .col_mut(col)
+                .iter_mut()
+                .for_each(|x| *x /= after);
             continue;
         }
         loop {
@@ -396,7 +496,11 @@ fn orthonormalise(basis: &mut Mat<f64>, start: usize, b: usize, rng: &mut ChaCha
             project_out(done.rb(), rest.rb_mut().get_mut(.., 0..1));
             let after = column_norm(basis.as_ref(), col);
             if after > 1e-3 * length {
-                basis.as_mut().col_mut(col).iter_mut().for_each(|x| *x /= after);
+                basis
+                    .as_mut()
+                    .col_mut(col)
+                    .iter_mut()
+                    .for_each(|x| *x /= after);
                 break;
             }
         }
@@ -408,8 +512,22 @@ fn orthonormalise(basis: &mut Mat<f64>, start: usize, b: usize, rng: &mut ChaCha
 fn project_out_once(basis: MatRef<'_, f64>, mut block: MatMut<'_, f64>) -> Mat<f64> {
     let mut coefficients = Mat::<f64>::zeros(basis.ncols(), block.ncols());
     if basis.ncols() > 0 {
-        matmul(coefficients.as_mut(), Accum::Replace, basis.transpose(), block.rb(), 1.0, Par::Seq);
-        matmul(block.rb_mut(), Accum::Add, basis, coefficients.as_ref(), -1.0, Par::Seq);
+        matmul(
+            coefficients.as_mut(),
+            Accum::Replace,
+            basis.transpose(),
+            block.rb(),
+            1.0,
+            Par::Seq,
+        );
+        matmul(
+            block.rb_mut(),
+            Accum::Add,
+            basis,
+            coefficients.as_ref(),
+            -1.0,
+            Par::Seq,
+        );
     }
     coefficients
 }
@@ -429,11 +547,14 @@ fn lanczos(
     let b = options.block_size.clamp(1, n);
     let locked = null_space.map_or(0, |z| z.ncols());
     if locked >= k {
-        let z = null_space.map(|z| z.get(.., ..k).to_owned()).unwrap_or_else(|| Mat::zeros(n, k));
+        let z = null_space
+            .map(|z| z.get(.., ..k).to_owned())
+            .unwrap_or_else(|| Mat::zeros(n, k));
         return Ok((vec![0.0; k], z));
     }
     let wanted = k - locked;
-    let capacity = ((options.max_dimension_factor * wanted).max(MIN_KRYLOV_DIMENSION) + 4 * b).min(n);
+    let capacity =
+        ((options.max_dimension_factor * wanted).max(MIN_KRYLOV_DIMENSION) + 4 * b).min(n);
     if locked + capacity >= n {
         // The Krylov space could span the whole space: the dense solver is exact and cheaper.
         return dense(matrix, k);
@@ -473,12 +594,21 @@ fn lanczos(
             let local_start = locked + start.saturating_sub(b);
             let mut coefficients = Mat::<f64>::zeros(locked + end, b);
             let local = project_out_once(done.rb().get(.., local_start..), block.rb_mut());
-            coefficients.as_mut().get_mut(local_start.., ..).copy_from(&local);
+            coefficients
+                .as_mut()
+                .get_mut(local_start.., ..)
+                .copy_from(&local);
             coefficients += project_out_once(done.rb(), block.rb_mut());
-            projected.as_mut().get_mut(0..end, start..end).copy_from(coefficients.as_ref().get(locked.., ..));
+            projected
+                .as_mut()
+                .get_mut(0..end, start..end)
+                .copy_from(coefficients.as_ref().get(locked.., ..));
         }
         let r = orthonormalise(&mut basis, locked + end, b, &mut rng);
-        projected.as_mut().get_mut(end..end + b, start..end).copy_from(&r);
+        projected
+            .as_mut()
+            .get_mut(end..end + b, start..end)
+            .copy_from(&r);
         let dimension = end;
         if dimension >= next_check || end + 2 * b > max_dimension {
             // Rayleigh–Ritz on the projected operator H = VᵀOpV (symmetrised).
@@ -488,7 +618,8 @@ fn lanczos(
                     h[(i, j)] = 0.5 * (projected[(i, j)] + projected[(j, i)]);
                 }
             }
-            let (theta, y) = dense_eigen(h.as_ref()).ok_or(SolveError::DenseFailed { n: dimension })?;
+            let (theta, y) =
+                dense_eigen(h.as_ref()).ok_or(SolveError::DenseFailed { n: dimension })?;
             // The wanted pairs are the largest θ, in the last columns.
             let mut converged = 0;
             let mut worst: f64 = 0.0;
@@ -518,7 +649,10 @@ fn lanczos(
                     chosen.as_mut().col_mut(w).copy_from(y.as_ref().col(col));
                     values.push(1.0 / theta[col] - shift);
                 }
-                vectors.as_mut().get_mut(.., ..locked).copy_from(basis.as_ref().get(.., ..locked));
+                vectors
+                    .as_mut()
+                    .get_mut(.., ..locked)
+                    .copy_from(basis.as_ref().get(.., ..locked));
                 matmul(
                     vectors.as_mut().get_mut(.., locked..),
                     Accum::Replace,
@@ -556,7 +690,8 @@ mod tests {
         [LaplacianKind::Combinatorial, LaplacianKind::Normalized].map(|kind| {
             let options = LanczosOptions::default();
             let dense = laplacian_eigenpairs(w, kind, k, Solver::Dense, &options).unwrap();
-            let sparse = laplacian_eigenpairs(w, kind, k, Solver::ShiftInvertLanczos, &options).unwrap();
+            let sparse =
+                laplacian_eigenpairs(w, kind, k, Solver::ShiftInvertLanczos, &options).unwrap();
             (kind, dense, sparse)
         })
     }
@@ -564,7 +699,10 @@ mod tests {
     fn assert_spectrum(got: &[f64], expected: &[f64], what: &str) {
         assert_eq!(got.len(), expected.len());
         for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-            assert!((g - e).abs() <= 1e-10 * e.abs().max(1.0), "{what}: λ_{i} = {g}, expected {e}");
+            assert!(
+                (g - e).abs() <= 1e-10 * e.abs().max(1.0),
+                "{what}: λ_{i} = {g}, expected {e}"
+            );
         }
     }
 
@@ -578,10 +716,19 @@ mod tests {
     fn ring_spectrum_both_laplacians_both_solvers() {
         let n = 300;
         let k = 40;
-        let exact = sorted((0..n).map(|j| 2.0 - 2.0 * (2.0 * std::f64::consts::PI * j as f64 / n as f64).cos()).collect(), k);
+        let exact = sorted(
+            (0..n)
+                .map(|j| 2.0 - 2.0 * (2.0 * std::f64::consts::PI * j as f64 / n as f64).cos())
+                .collect(),
+            k,
+        );
         for (kind, dense, sparse) in both(generators::ring(n).unwrap().weights(), k) {
             // A ring is 2-regular, so L_sym = L / 2.
-            let scale = if kind == LaplacianKind::Normalized { 0.5 } else { 1.0 };
+            let scale = if kind == LaplacianKind::Normalized {
+                0.5
+            } else {
+                1.0
+            };
             let expected: Vec<f64> = exact.iter().map(|x| x * scale).collect();
             assert_spectrum(&dense.values, &expected, "ring dense");
             assert_spectrum(&sparse.values, &expected, "ring lanczos");
@@ -592,13 +739,23 @@ mod tests {
     fn path_and_torus_spectra() {
         let n = 250;
         let k = 30;
-        let exact = sorted((0..n).map(|j| 2.0 - 2.0 * (std::f64::consts::PI * j as f64 / n as f64).cos()).collect(), k);
-        let [(_, dense, sparse), (_, dense_sym, sparse_sym)] = both(generators::path(n).unwrap().weights(), k);
+        let exact = sorted(
+            (0..n)
+                .map(|j| 2.0 - 2.0 * (std::f64::consts::PI * j as f64 / n as f64).cos())
+                .collect(),
+            k,
+        );
+        let [(_, dense, sparse), (_, dense_sym, sparse_sym)] =
+            both(generators::path(n).unwrap().weights(), k);
         assert_spectrum(&dense.values, &exact, "path dense");
         assert_spectrum(&sparse.values, &exact, "path lanczos");
         // L_sym of a path: 1 − cos(πj/(n−1)).
-        let exact_sym =
-            sorted((0..n).map(|j| 1.0 - (std::f64::consts::PI * j as f64 / (n - 1) as f64).cos()).collect(), k);
+        let exact_sym = sorted(
+            (0..n)
+                .map(|j| 1.0 - (std::f64::consts::PI * j as f64 / (n - 1) as f64).cos())
+                .collect(),
+            k,
+        );
         assert_spectrum(&dense_sym.values, &exact_sym, "path sym dense");
         assert_spectrum(&sparse_sym.values, &exact_sym, "path sym lanczos");
 
@@ -606,13 +763,19 @@ mod tests {
         let mut all = Vec::new();
         for a in 0..r {
             for b in 0..c {
-                let f = |j: usize, m: usize| 2.0 - 2.0 * (2.0 * std::f64::consts::PI * j as f64 / m as f64).cos();
+                let f = |j: usize, m: usize| {
+                    2.0 - 2.0 * (2.0 * std::f64::consts::PI * j as f64 / m as f64).cos()
+                };
                 all.push(f(a, r) + f(b, c));
             }
         }
         let exact = sorted(all, 25);
         for (kind, dense, sparse) in both(generators::lattice(r, c, true).unwrap().weights(), 25) {
-            let scale = if kind == LaplacianKind::Normalized { 0.25 } else { 1.0 };
+            let scale = if kind == LaplacianKind::Normalized {
+                0.25
+            } else {
+                1.0
+            };
             let expected: Vec<f64> = exact.iter().map(|x| x * scale).collect();
             assert_spectrum(&dense.values, &expected, "torus dense");
             assert_spectrum(&sparse.values, &expected, "torus lanczos");
@@ -624,7 +787,11 @@ mod tests {
         let n = 40;
         let k = 6;
         for (kind, dense, sparse) in both(generators::complete(n).unwrap().weights(), k) {
-            let top = if kind == LaplacianKind::Normalized { n as f64 / (n - 1) as f64 } else { n as f64 };
+            let top = if kind == LaplacianKind::Normalized {
+                n as f64 / (n - 1) as f64
+            } else {
+                n as f64
+            };
             let expected: Vec<f64> = (0..k).map(|j| if j == 0 { 0.0 } else { top }).collect();
             assert_spectrum(&dense.values, &expected, "complete dense");
             assert_spectrum(&sparse.values, &expected, "complete lanczos");
@@ -632,8 +799,14 @@ mod tests {
         // Q_7: eigenvalue 2j with multiplicity C(7, j); the first 8 are 0 and seven 2s.
         let d = 7;
         for (kind, dense, sparse) in both(generators::hypercube(d).unwrap().weights(), 8) {
-            let scale = if kind == LaplacianKind::Normalized { 1.0 / d as f64 } else { 1.0 };
-            let expected: Vec<f64> = (0..8).map(|j| if j == 0 { 0.0 } else { 2.0 * scale }).collect();
+            let scale = if kind == LaplacianKind::Normalized {
+                1.0 / d as f64
+            } else {
+                1.0
+            };
+            let expected: Vec<f64> = (0..8)
+                .map(|j| if j == 0 { 0.0 } else { 2.0 * scale })
+                .collect();
             assert_spectrum(&dense.values, &expected, "hypercube dense");
             assert_spectrum(&sparse.values, &expected, "hypercube lanczos");
         }
@@ -646,8 +819,18 @@ mod tests {
             assert_spectrum(&sparse.values, &dense.values, "small world");
             // The subspaces agree: ‖Dᵀ S‖_F² = k when both span the same space.
             let mut overlap = Mat::<f64>::zeros(30, 30);
-            matmul(overlap.as_mut(), Accum::Replace, dense.vectors.transpose(), sparse.vectors.as_ref(), 1.0, Par::Seq);
-            let frobenius: f64 = (0..30).flat_map(|i| (0..30).map(move |j| (i, j))).map(|(i, j)| overlap[(i, j)].powi(2)).sum();
+            matmul(
+                overlap.as_mut(),
+                Accum::Replace,
+                dense.vectors.transpose(),
+                sparse.vectors.as_ref(),
+                1.0,
+                Par::Seq,
+            );
+            let frobenius: f64 = (0..30)
+                .flat_map(|i| (0..30).map(move |j| (i, j)))
+                .map(|(i, j)| overlap[(i, j)].powi(2))
+                .sum();
             assert!((frobenius - 30.0).abs() < 1e-8, "{frobenius}");
         }
     }
@@ -655,23 +838,41 @@ mod tests {
     #[test]
     fn components_are_solved_separately_and_signs_are_fixed() {
         // Twelve isolated nodes and a ring: a 13-fold zero eigenvalue, beyond the block size.
-        let mut edges: Vec<(usize, usize, f64)> = (0..500).map(|i| (12 + i, 12 + (i + 1) % 500, 1.0)).collect();
+        let mut edges: Vec<(usize, usize, f64)> = (0..500)
+            .map(|i| (12 + i, 12 + (i + 1) % 500, 1.0))
+            .collect();
         edges.push((12, 300, 0.5));
         let c = crate::connectome::Connectome::from_edges(512, &edges).unwrap();
         let options = LanczosOptions::default();
-        let e = laplacian_eigenpairs(c.weights(), LaplacianKind::Normalized, 15, Solver::ShiftInvertLanczos, &options).unwrap();
+        let e = laplacian_eigenpairs(
+            c.weights(),
+            LaplacianKind::Normalized,
+            15,
+            Solver::ShiftInvertLanczos,
+            &options,
+        )
+        .unwrap();
         assert!(e.values[..13].iter().all(|v| v.abs() < 1e-12));
         assert!(e.values[13] > 1e-6);
         for j in 0..15 {
             let col: Vec<f64> = e.vectors.col(j).iter().copied().collect();
-            let pivot = col.iter().enumerate().fold(0, |p, (i, x)| if x.abs() > col[p].abs() { i } else { p });
+            let pivot = col
+                .iter()
+                .enumerate()
+                .fold(0, |p, (i, x)| if x.abs() > col[p].abs() { i } else { p });
             assert!(col[pivot] > 0.0);
         }
     }
 
     #[test]
     fn bad_requests_are_errors() {
-        let l = laplacian(generators::ring(5).unwrap().weights(), LaplacianKind::Combinatorial);
-        assert!(matches!(smallest_eigenpairs(&l, 6, Solver::Auto), Err(SolveError::TooMany { .. })));
+        let l = laplacian(
+            generators::ring(5).unwrap().weights(),
+            LaplacianKind::Combinatorial,
+        );
+        assert!(matches!(
+            smallest_eigenpairs(&l, 6, Solver::Auto),
+            Err(SolveError::TooMany { .. })
+        ));
     }
 }
