@@ -458,13 +458,36 @@ fn fill_random(basis: &mut Mat<f64>, start: usize, count: usize, rng: &mut ChaCh
     }
 }
 
-/// Orthonormalises columns [start, start + b) of `basis` in place against everything before them
-/// (the caller has already projected the earlier columns out once; in-block Gram–Schmidt runs
-/// twice, and the earlier columns are projected out again only when cancellation demands it).
-/// A column found dependent on the ones before (an invariant subspace) keeps its coefficients with
-/// a zero diagonal and is replaced by a fresh random direction. Returns R with block = Q·R.
+/// Orthonormalises columns [start, start + b) of `basis` in place against everything before them.
+/// The caller has projected the earlier columns out once; Gram–Schmidt within the block runs
+/// twice per column, and when it cancels much of a column (so rounding may have brought earlier
+/// directions back) the whole block is projected against the earlier columns again and
+/// re-orthonormalised. A column found dependent on the ones before (an invariant subspace) keeps
+/// its coefficients with a zero diagonal and is replaced by a fresh random direction.
+/// Returns R with block = Q·R.
 fn orthonormalise(basis: &mut Mat<f64>, start: usize, b: usize, rng: &mut ChaCha8Rng) -> Mat<f64> {
+    let (first, cancelled) = orthonormalise_within_block(basis, start, b, rng);
+    if !cancelled {
+        return first;
+    }
+    {
+        let (done, mut rest) = basis.as_mut().split_at_col_mut(start);
+        project_out_once(done.rb(), rest.rb_mut().get_mut(.., ..b));
+    }
+    let (second, _) = orthonormalise_within_block(basis, start, b, rng);
+    &second * &first
+}
+
+/// One Gram–Schmidt sweep over the block (two passes per column against the block's earlier
+/// columns). Returns R and whether any column lost more than half its norm.
+fn orthonormalise_within_block(
+    basis: &mut Mat<f64>,
+    start: usize,
+    b: usize,
+    rng: &mut ChaCha8Rng,
+) -> (Mat<f64>, bool) {
     let mut r = Mat::<f64>::zeros(b, b);
+    let mut cancelled = false;
     for q in 0..b {
         let col = start + q;
         let before = column_norm(basis.as_ref(), col);
@@ -475,11 +498,11 @@ fn orthonormalise(basis: &mut Mat<f64>, start: usize, b: usize, rng: &mut ChaCha
             for p in 0..q {
                 r[(p, q)] = coefficients[(p, 0)];
             }
-            if column_norm(rest.rb().get(.., 0..1), 0) < 0.5 * before {
-                project_out(done.rb().get(.., ..start), rest.rb_mut().get_mut(.., 0..1));
-            }
         }
         let after = column_norm(basis.as_ref(), col);
+        if after < 0.5 * before {
+            cancelled = true;
+        }
         if after > 1e-10 * before && after > 0.0 {
             r[(q, q)] = after;
             basis
@@ -505,7 +528,7 @@ fn orthonormalise(basis: &mut Mat<f64>, start: usize, b: usize, rng: &mut ChaCha
             }
         }
     }
-    r
+    (r, cancelled)
 }
 
 /// One pass of block classical Gram–Schmidt: block ← block − basis·(basisᵀ·block); returns basisᵀ·block.
@@ -579,7 +602,8 @@ fn lanczos(
     // Converged when the bound on ‖Ax − λx‖ is half the required 1e-8·‖A‖∞; the true residuals
     // are computed and checked afterwards.
     let target = 0.5 * RESIDUAL_TOLERANCE * norm;
-    let mut next_check = (wanted + wanted / 4 + 2 * b).min(max_dimension - b);
+    let mut next_check = (wanted + wanted / 2 + 2 * b).min(max_dimension - b);
+    let mut previous_check: Option<(usize, usize)> = None;
     let mut start = 0;
     loop {
         // Expand: W = Op·V_j, project out every earlier column, orthonormalise into the next block.
@@ -674,7 +698,17 @@ fn lanczos(
                     bound: target,
                 });
             }
-            next_check = (dimension + (dimension / 8).max(2 * b)).min(max_dimension - b);
+            // Converged pairs grow about linearly with the dimension: aim the next check where
+            // the trend says all will have converged, growing by at least two blocks and at most
+            // a quarter, so a poor extrapolation costs little.
+            let step = match previous_check {
+                Some((d0, c0)) if converged > c0 => {
+                    (dimension - d0) * (wanted - converged) / (converged - c0)
+                }
+                _ => dimension / 4,
+            };
+            previous_check = Some((dimension, converged));
+            next_check = (dimension + step.min(dimension / 4).max(2 * b)).min(max_dimension - b);
         }
         start = end;
     }
