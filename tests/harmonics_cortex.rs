@@ -1,7 +1,7 @@
 //! The bundled human cortex end to end: import, harmonics, determinism, cache and painting.
 
 use anneal::connectome::human_cortex;
-use anneal::harmonics::export::{paint_modes, spectrum_table};
+use anneal::harmonics::export::{paint_modes, plot_spectrum, spectrum_table};
 use anneal::harmonics::{Cache, HarmonicsSettings, ModeKind, compute_harmonics};
 
 #[test]
@@ -41,4 +41,10 @@ fn bundled_cortex_harmonics_are_deterministic_cached_and_paintable() {
     for f in files {
         assert!(std::fs::read(f).unwrap().starts_with(b"\x89PNG"));
     }
+    plot_spectrum(&out.join("spectrum.png"), &first).unwrap();
+    assert!(
+        std::fs::read(out.join("spectrum.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
 }
