@@ -4,5 +4,7 @@
 //! (names, units, types) → plan (plain, serialisable, hashable data) → engine (runs a plan,
 //! knows nothing of syntax) → output. `ARCHITECTURE.md` at the repository root has the map.
 
+pub mod connectome;
 pub mod engine;
+pub mod harmonics;
 pub mod plan;
