@@ -347,7 +347,7 @@ impl<'l> Checker<'l> {
                 let bytes = self.loader.load(&full).ok();
                 if bytes.is_none() {
                     self.error(
-                        Diagnostic::error("E0005", file, relative.span, format!("cannot read `{}`", full.display()))
+                        Diagnostic::error("E0005", file, relative.span, format!("cannot read `{}`", relative.value))
                             .with_label(relative.span, "file not found")
                             .with_help("paths are relative to the importing script"),
                     );

@@ -225,7 +225,13 @@ impl Checker<'_> {
             diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
         } else {
             let declared_later = env.module.scope.borrow().bindings.get(name).is_some_and(|b| !b.is_empty());
-            if declared_later {
+            let in_stdlib = crate::semantics::stdlib::MODULES
+                .iter()
+                .find(|(_, text)| text.contains(&format!("fn {name}(")))
+                .map(|(module, _)| *module);
+            if let Some(module) = in_stdlib {
+                diagnostic = diagnostic.with_help(format!("`{name}` is in `{module}`: add `use {module}.{{{name}}}`"));
+            } else if declared_later {
                 diagnostic = diagnostic.with_help(format!("`{name}` is declared further down; scripts are read top to bottom, so move its declaration up"));
             }
         }

@@ -308,15 +308,28 @@ impl Builder {
                         let mut parts = item.into_inner();
                         if rule == Rule::vary_stmt {
                             let target = self.name(parts.next().expect("target"));
-                            ScenarioItem::Vary { target, values: self.expr(parts.next().expect("values")), span: item_span }
+                            let values = self.expr(parts.next().expect("values"));
+                            ScenarioItem::Vary { target, span: Span::new(item_span.start, values.span.end), values }
                         } else {
-                            ScenarioItem::Expect { condition: self.expr(parts.next().expect("condition")), span: item_span }
+                            let condition = self.expr(parts.next().expect("condition"));
+                            ScenarioItem::Expect { span: Span::new(item_span.start, condition.span.end), condition }
                         }
                     })
                     .collect();
                 StatementKind::Scenario { title, items }
             }
             other => unreachable!("the grammar has no statement rule {other:?}"),
+        };
+        // pest lets a rule that ends in an expression run on over the whitespace and comments that
+        // follow it; such statements end where their expression ends.
+        let span = match &kind {
+            StatementKind::Let { value, .. }
+            | StatementKind::Connectome { value, .. }
+            | StatementKind::Source { value, .. }
+            | StatementKind::Cooling { value } => Span::new(span.start, value.span.end),
+            StatementKind::Expect { condition } => Span::new(span.start, condition.span.end),
+            StatementKind::Function(function) if !function.block_body => Span::new(span.start, function.result.span.end),
+            _ => span,
         };
         Statement { kind, span }
     }
@@ -371,10 +384,11 @@ impl Builder {
                 let name = self.name(parts.next().expect("setting name"));
                 let value = self.expr(parts.next().expect("setting value"));
                 if rule == Rule::pattern_decl {
-                    Setting::Pattern { name, value, span }
+                    Setting::Pattern { span: Span::new(span.start, value.span.end), name, value }
                 } else {
                     let per = parts.next().and_then(|p| p.into_inner().next()).map(|p| self.name(p));
-                    Setting::Plain { name, value, per, span }
+                    let end = per.as_ref().map_or(value.span.end, |p| p.span.end);
+                    Setting::Plain { name, value, per, span: Span::new(span.start, end) }
                 }
             })
             .collect()
