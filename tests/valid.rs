@@ -22,7 +22,7 @@ fn valid_scripts_and_examples_check_clean() {
 #[test]
 fn stdlib_modules_check_clean() {
     for (name, text) in anneal::semantics::stdlib::MODULES {
-        let checked = anneal::semantics::check_source(name, &format!("use {name}\n"), &anneal::semantics::MemoryLoader::default());
+        let checked = anneal::semantics::check_source("probe.anneal", &format!("use {name}\n"), &anneal::semantics::MemoryLoader::default());
         let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error() || d.code != "W0001").collect();
         assert!(errors.is_empty(), "{name}: {}", render_all(&checked.diagnostics, &checked.sources, RenderOptions::plain()));
         assert!(!text.is_empty());
