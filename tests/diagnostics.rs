@@ -10,21 +10,38 @@ use anneal::semantics::{FsLoader, check_bytes};
 fn wrong_scripts() {
     insta::glob!("diagnostics/*.anneal", |path| {
         let bytes = std::fs::read(path).expect("readable");
-        let name = path.file_name().expect("file name").to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .expect("file name")
+            .to_string_lossy()
+            .into_owned();
         let checked = check_bytes(&name, path, &bytes, &FsLoader);
         assert!(checked.has_errors(), "{name} produced no error");
         for diagnostic in &checked.diagnostics {
             let text = checked.sources.text(diagnostic.file);
-            assert!(diagnostic.span.end <= text.len(), "{name}: span outside the file");
-            assert!(anneal::diagnostics::lookup(diagnostic.code).is_some(), "{name}: unknown code");
+            assert!(
+                diagnostic.span.end <= text.len(),
+                "{name}: span outside the file"
+            );
+            assert!(
+                anneal::diagnostics::lookup(diagnostic.code).is_some(),
+                "{name}: unknown code"
+            );
         }
-        insta::assert_snapshot!(render_all(&checked.diagnostics, &checked.sources, RenderOptions::plain()));
+        insta::assert_snapshot!(render_all(
+            &checked.diagnostics,
+            &checked.sources,
+            RenderOptions::plain()
+        ));
     });
 }
 
 #[test]
 fn the_corpus_has_at_least_forty_scripts() {
-    let count = common::scripts(&common::root().join("tests/diagnostics")).iter().filter(|p| !p.to_string_lossy().contains("/lib/")).count();
+    let count = common::scripts(&common::root().join("tests/diagnostics"))
+        .iter()
+        .filter(|p| !p.to_string_lossy().contains("/lib/"))
+        .count();
     assert!(count >= 40, "only {count} wrong scripts");
 }
 
@@ -37,6 +54,10 @@ fn every_explain_example_of_an_error_code_is_self_consistent() {
     sorted.dedup();
     assert_eq!(codes, sorted);
     for info in anneal::diagnostics::CODES {
-        assert!(!info.explanation.is_empty() && !info.example.is_empty(), "{}", info.code);
+        assert!(
+            !info.explanation.is_empty() && !info.example.is_empty(),
+            "{}",
+            info.code
+        );
     }
 }

@@ -12,9 +12,48 @@ const CASES: u32 = 100_000;
 
 /// Pieces of the language that mutations splice in, so that mutants reach the checker often.
 const FRAGMENTS: &[&str] = &[
-    "(", ")", "[", "]", "{", "}", ",", ":", "=", "+", "-", "*", "/", "..", " by ", " and ", "not ", "<", ">=", "\"", "#",
-    " ms", " Hz", " min", "%", "0", "1e308", "-3", "x", "let ", "fn ", "use ", "source ", "cooling ", "expect ", "mean(",
-    "valence", "ring(nodes: 3)", "pulse(at: 1 min, for: 1 s)", "\n", "é", "\u{0}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "..",
+    " by ",
+    " and ",
+    "not ",
+    "<",
+    ">=",
+    "\"",
+    "#",
+    " ms",
+    " Hz",
+    " min",
+    "%",
+    "0",
+    "1e308",
+    "-3",
+    "x",
+    "let ",
+    "fn ",
+    "use ",
+    "source ",
+    "cooling ",
+    "expect ",
+    "mean(",
+    "valence",
+    "ring(nodes: 3)",
+    "pulse(at: 1 min, for: 1 s)",
+    "\n",
+    "é",
+    "\u{0}",
 ];
 
 #[derive(Debug, Clone)]
@@ -28,7 +67,8 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), 1usize..12).prop_map(|(at, len)| Mutation::Delete { at, len }),
-        (any::<usize>(), 0..FRAGMENTS.len()).prop_map(|(at, fragment)| Mutation::Insert { at, fragment }),
+        (any::<usize>(), 0..FRAGMENTS.len())
+            .prop_map(|(at, fragment)| Mutation::Insert { at, fragment }),
         (any::<usize>(), 1usize..40).prop_map(|(at, len)| Mutation::Duplicate { at, len }),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Swap { a, b }),
     ]
@@ -63,18 +103,27 @@ fn apply(text: &str, mutation: &Mutation) -> String {
             let (low, high) = (a.min(b), a.max(b));
             let tokens_low = text[low..].split_whitespace().next().unwrap_or("");
             let tokens_high = text[high..].split_whitespace().next().unwrap_or("");
-            text.replacen(tokens_low, "\u{1}", 1).replacen(tokens_high, tokens_low, 1).replacen('\u{1}', tokens_high, 1)
+            text.replacen(tokens_low, "\u{1}", 1)
+                .replacen(tokens_high, tokens_low, 1)
+                .replacen('\u{1}', tokens_high, 1)
         }
     }
 }
 
 #[test]
 fn random_mutations_never_panic() {
-    let mut corpus: Vec<String> = common::all_scripts().iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect();
+    let mut corpus: Vec<String> = common::all_scripts()
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
     corpus.retain(|t| t.len() < 20_000);
     assert!(!corpus.is_empty());
     let loader = MemoryLoader::default();
-    let mut runner = TestRunner::new(Config { cases: CASES, failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: CASES,
+        failure_persistence: None,
+        ..Config::default()
+    });
     let strategy = (0..corpus.len(), proptest::collection::vec(mutation(), 1..4));
     runner
         .run(&strategy, |(index, mutations)| {
@@ -89,8 +138,14 @@ fn random_mutations_never_panic() {
             if let Ok(parsed) = anneal::syntax::parse(FileId(0), &text) {
                 let formatted = anneal::syntax::format::format_file(&parsed, &text);
                 let reparsed = anneal::syntax::parse(FileId(0), &formatted);
-                prop_assert!(reparsed.is_ok(), "formatted mutant does not parse:\n{formatted}");
-                prop_assert_eq!(parsed.without_spans(), reparsed.expect("checked").without_spans());
+                prop_assert!(
+                    reparsed.is_ok(),
+                    "formatted mutant does not parse:\n{formatted}"
+                );
+                prop_assert_eq!(
+                    parsed.without_spans(),
+                    reparsed.expect("checked").without_spans()
+                );
             }
             Ok(())
         })

@@ -13,18 +13,46 @@ fn valid_scripts_and_examples_check_clean() {
     assert!(files.len() >= 5);
     for path in files {
         let checked = anneal::semantics::check_file(&path);
-        let rendered = render_all(&checked.diagnostics, &checked.sources, RenderOptions::plain());
-        assert!(checked.diagnostics.is_empty(), "{}:\n{rendered}", path.display());
-        assert!(checked.program.is_some(), "{} gave no program", path.display());
+        let rendered = render_all(
+            &checked.diagnostics,
+            &checked.sources,
+            RenderOptions::plain(),
+        );
+        assert!(
+            checked.diagnostics.is_empty(),
+            "{}:\n{rendered}",
+            path.display()
+        );
+        assert!(
+            checked.program.is_some(),
+            "{} gave no program",
+            path.display()
+        );
     }
 }
 
 #[test]
 fn stdlib_modules_check_clean() {
     for (name, text) in anneal::semantics::stdlib::MODULES {
-        let checked = anneal::semantics::check_source("probe.anneal", &format!("use {name}\n"), &anneal::semantics::MemoryLoader::default());
-        let errors: Vec<_> = checked.diagnostics.iter().filter(|d| d.is_error() || d.code != "W0001").collect();
-        assert!(errors.is_empty(), "{name}: {}", render_all(&checked.diagnostics, &checked.sources, RenderOptions::plain()));
+        let checked = anneal::semantics::check_source(
+            "probe.anneal",
+            &format!("use {name}\n"),
+            &anneal::semantics::MemoryLoader::default(),
+        );
+        let errors: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error() || d.code != "W0001")
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{name}: {}",
+            render_all(
+                &checked.diagnostics,
+                &checked.sources,
+                RenderOptions::plain()
+            )
+        );
         assert!(!text.is_empty());
     }
 }
@@ -32,14 +60,33 @@ fn stdlib_modules_check_clean() {
 #[test]
 fn fmt_is_idempotent_and_preserves_meaning() {
     for path in common::all_scripts() {
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
-        let Ok(original) = parse(FileId(0), &text) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(original) = parse(FileId(0), &text) else {
+            continue;
+        };
         let once = format_file(&original, &text);
-        let reparsed = parse(FileId(0), &once).unwrap_or_else(|e| panic!("{}: formatted text does not parse: {e:?}\n{once}", path.display()));
-        assert_eq!(original.without_spans(), reparsed.without_spans(), "{}: fmt changed the meaning", path.display());
+        let reparsed = parse(FileId(0), &once).unwrap_or_else(|e| {
+            panic!(
+                "{}: formatted text does not parse: {e:?}\n{once}",
+                path.display()
+            )
+        });
+        assert_eq!(
+            original.without_spans(),
+            reparsed.without_spans(),
+            "{}: fmt changed the meaning",
+            path.display()
+        );
         let twice = format_file(&reparsed, &once);
         assert_eq!(once, twice, "{}: fmt is not idempotent", path.display());
-        assert_eq!(text.matches('#').count() - text.matches("\"#").count(), once.matches('#').count() - once.matches("\"#").count(), "{}: comments lost", path.display());
+        assert_eq!(
+            text.matches('#').count() - text.matches("\"#").count(),
+            once.matches('#').count() - once.matches("\"#").count(),
+            "{}: comments lost",
+            path.display()
+        );
     }
 }
 
@@ -66,14 +113,31 @@ fn the_first_sit_program_has_the_values_written() {
 fn scenario_items_rebind_lets_and_settings() {
     let path = common::root().join("tests/valid/every_construct.anneal");
     let text = std::fs::read_to_string(&path).expect("readable");
-    let choice = vec![("tempo".to_string(), "1".to_string()), ("seed".to_string(), "3".to_string())];
-    let program = anneal::semantics::check_scenario_item("every_construct.anneal", &path, &text, &anneal::semantics::FsLoader, "cooling rates", &choice)
-        .expect("item");
+    let choice = vec![
+        ("tempo".to_string(), "1".to_string()),
+        ("seed".to_string(), "3".to_string()),
+    ];
+    let program = anneal::semantics::check_scenario_item(
+        "every_construct.anneal",
+        &path,
+        &text,
+        &anneal::semantics::FsLoader,
+        "cooling rates",
+        &choice,
+    )
+    .expect("item");
     assert_eq!(program.experiment.seed, 3);
-    let song = program.sources.iter().find(|s| s.name == "song").expect("song");
-    let beat = song.source.components[0].parts.iter().find_map(|p| match p {
-        anneal::semantics::program::SourcePart::Beat { frequency, .. } => Some(frequency.value),
-        _ => None,
-    });
+    let song = program
+        .sources
+        .iter()
+        .find(|s| s.name == "song")
+        .expect("song");
+    let beat = song.source.components[0]
+        .parts
+        .iter()
+        .find_map(|p| match p {
+            anneal::semantics::program::SourcePart::Beat { frequency, .. } => Some(frequency.value),
+            _ => None,
+        });
     assert_eq!(beat, Some(2.0), "tempo 120 bpm is 2 Hz");
 }

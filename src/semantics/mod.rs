@@ -40,7 +40,10 @@ pub struct MemoryLoader {
 
 impl Loader for MemoryLoader {
     fn load(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        self.files.get(path).cloned().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not in memory"))
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not in memory"))
     }
 }
 
@@ -66,8 +69,17 @@ pub fn check_file(path: &Path) -> Checked {
         Err(error) => {
             let mut sources = SourceMap::new();
             let file = sources.add(name.clone(), "");
-            let diagnostic = Diagnostic::error("E0005", file, Default::default(), format!("cannot read `{name}`: {error}"));
-            Checked { program: None, diagnostics: vec![diagnostic], sources }
+            let diagnostic = Diagnostic::error(
+                "E0005",
+                file,
+                Default::default(),
+                format!("cannot read `{name}`: {error}"),
+            );
+            Checked {
+                program: None,
+                diagnostics: vec![diagnostic],
+                sources,
+            }
         }
     }
 }
@@ -80,8 +92,15 @@ pub fn check_bytes(name: &str, path: &Path, bytes: &[u8], loader: &dyn Loader) -
             let mut sources = SourceMap::new();
             let text = String::from_utf8_lossy(bytes).into_owned();
             let file = sources.add(name, text);
-            let diagnostic = crate::syntax::guard::decode(file, bytes).err().into_iter().collect();
-            Checked { program: None, diagnostics: diagnostic, sources }
+            let diagnostic = crate::syntax::guard::decode(file, bytes)
+                .err()
+                .into_iter()
+                .collect();
+            Checked {
+                program: None,
+                diagnostics: diagnostic,
+                sources,
+            }
         }
     }
 }
@@ -91,25 +110,54 @@ pub fn check_source(name: &str, text: &str, loader: &dyn Loader) -> Checked {
     check_source_at(name, Path::new(name), text, loader, &HashMap::new())
 }
 
-fn check_source_at(name: &str, path: &Path, text: &str, loader: &dyn Loader, overrides: &HashMap<String, Value>) -> Checked {
+fn check_source_at(
+    name: &str,
+    path: &Path,
+    text: &str,
+    loader: &dyn Loader,
+    overrides: &HashMap<String, Value>,
+) -> Checked {
     let mut checker = checker::Checker::new(loader);
     checker.overrides = overrides.clone();
     let program = checker.check_main(name, path, text);
-    Checked { program, diagnostics: checker.diagnostics, sources: checker.sources }
+    Checked {
+        program,
+        diagnostics: checker.diagnostics,
+        sources: checker.sources,
+    }
 }
 
 /// The program of one scenario run: `choice` gives, for each axis (by its target name: `seed`,
 /// `cooling`, or a `let` name), the label of the item to use. Top-level `let`s are re-evaluated
 /// with the item's value, so everything derived from them follows.
-pub fn check_scenario_item(name: &str, path: &Path, text: &str, loader: &dyn Loader, scenario: &str, choice: &[(String, String)]) -> Result<Program, String> {
+pub fn check_scenario_item(
+    name: &str,
+    path: &Path,
+    text: &str,
+    loader: &dyn Loader,
+    scenario: &str,
+    choice: &[(String, String)],
+) -> Result<Program, String> {
     let base = check_source_at(name, path, text, loader, &HashMap::new());
     let program = base.program.ok_or("the script has errors")?;
-    let found = program.scenarios.iter().find(|s| s.name == scenario).ok_or_else(|| format!("no scenario `{scenario}`"))?;
+    let found = program
+        .scenarios
+        .iter()
+        .find(|s| s.name == scenario)
+        .ok_or_else(|| format!("no scenario `{scenario}`"))?;
     let mut overrides = HashMap::new();
     let mut direct = Vec::new();
     for (axis_name, label) in choice {
-        let axis = found.axes.iter().find(|a| a.target.name() == axis_name).ok_or_else(|| format!("no axis `{axis_name}`"))?;
-        let item = axis.items.iter().find(|i| &i.label == label).ok_or_else(|| format!("axis `{axis_name}` has no item `{label}`"))?;
+        let axis = found
+            .axes
+            .iter()
+            .find(|a| a.target.name() == axis_name)
+            .ok_or_else(|| format!("no axis `{axis_name}`"))?;
+        let item = axis
+            .items
+            .iter()
+            .find(|i| &i.label == label)
+            .ok_or_else(|| format!("axis `{axis_name}` has no item `{label}`"))?;
         match &axis.target {
             VaryTarget::Let(let_name) => {
                 let value = match &item.value {
@@ -128,7 +176,9 @@ pub fn check_scenario_item(name: &str, path: &Path, text: &str, loader: &dyn Loa
     let mut program = if overrides.is_empty() {
         program
     } else {
-        check_source_at(name, path, text, loader, &overrides).program.ok_or("the script has errors with this item")?
+        check_source_at(name, path, text, loader, &overrides)
+            .program
+            .ok_or("the script has errors with this item")?
     };
     for (target, value) in direct {
         match (target, value) {

@@ -20,7 +20,10 @@ pub fn decode(file: FileId, bytes: &[u8]) -> Result<&str, Diagnostic> {
                 "E0002",
                 file,
                 Span::new(at, at),
-                format!("the file is not valid UTF-8 (byte {at} is 0x{:02X})", bytes[at]),
+                format!(
+                    "the file is not valid UTF-8 (byte {at} is 0x{:02X})",
+                    bytes[at]
+                ),
             )
             .with_help("save the script as UTF-8 text"));
         }
@@ -32,8 +35,13 @@ pub fn decode(file: FileId, bytes: &[u8]) -> Result<&str, Diagnostic> {
 /// Refuses NUL bytes in text that is already UTF-8.
 pub fn check_text(file: FileId, text: &str) -> Result<(), Diagnostic> {
     if let Some(at) = text.bytes().position(|byte| byte == 0) {
-        return Err(Diagnostic::error("E0002", file, Span::new(at, at + 1), format!("the file contains a NUL byte at offset {at}"))
-            .with_help("scripts are plain text; remove the NUL byte (the file may be binary)"));
+        return Err(Diagnostic::error(
+            "E0002",
+            file,
+            Span::new(at, at + 1),
+            format!("the file contains a NUL byte at offset {at}"),
+        )
+        .with_help("scripts are plain text; remove the NUL byte (the file may be binary)"));
     }
     Ok(())
 }

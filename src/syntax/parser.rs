@@ -42,8 +42,19 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
 /// The byte ranges of text starting at lines that begin (in column 0) with a statement keyword.
 fn statement_chunks(text: &str) -> Vec<(usize, usize)> {
     const STARTERS: [&str; 13] = [
-        "use ", "let ", "fn ", "experiment ", "connectome ", "harmonics ", "sinks", "cooling ", "source ",
-        "landscape ", "record ", "expect ", "scenario ",
+        "use ",
+        "let ",
+        "fn ",
+        "experiment ",
+        "connectome ",
+        "harmonics ",
+        "sinks",
+        "cooling ",
+        "source ",
+        "landscape ",
+        "record ",
+        "expect ",
+        "scenario ",
     ];
     let mut starts = vec![0];
     let mut offset = 0;
@@ -53,7 +64,11 @@ fn statement_chunks(text: &str) -> Vec<(usize, usize)> {
         }
         offset += line.len();
     }
-    starts.iter().enumerate().map(|(i, &start)| (start, starts.get(i + 1).copied().unwrap_or(text.len()))).collect()
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| (start, starts.get(i + 1).copied().unwrap_or(text.len())))
+        .collect()
 }
 
 fn parse_chunk(file: FileId, text: &str, offset: usize) -> Result<File, Diagnostic> {
@@ -61,22 +76,45 @@ fn parse_chunk(file: FileId, text: &str, offset: usize) -> Result<File, Diagnost
     // backtracking into an error instead of a hang.
     let limit = (text.len().saturating_mul(400)).max(1_000_000);
     pest::set_call_limit(NonZeroUsize::new(limit));
-    let pairs = AnnealParser::parse(Rule::file, text).map_err(|error| syntax_error(file, text, offset, error))?;
+    let pairs = AnnealParser::parse(Rule::file, text)
+        .map_err(|error| syntax_error(file, text, offset, error))?;
     let builder = Builder { offset };
-    let file_pair = pairs.into_iter().next().expect("the file rule always produces one pair");
-    Ok(File { statements: file_pair.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| builder.statement(p)).collect() })
+    let file_pair = pairs
+        .into_iter()
+        .next()
+        .expect("the file rule always produces one pair");
+    Ok(File {
+        statements: file_pair
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::EOI)
+            .map(|p| builder.statement(p))
+            .collect(),
+    })
 }
 
-fn syntax_error(file: FileId, text: &str, offset: usize, error: pest::error::Error<Rule>) -> Diagnostic {
+fn syntax_error(
+    file: FileId,
+    text: &str,
+    offset: usize,
+    error: pest::error::Error<Rule>,
+) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
     let (start, end) = match error.location {
         InputLocation::Pos(pos) => (pos, pos),
         InputLocation::Span((a, b)) => (a, b),
     };
     // Point at the token that stopped the parser, not at an empty position.
-    let token_end = if end == start { next_token_end(text, start) } else { end };
+    let token_end = if end == start {
+        next_token_end(text, start)
+    } else {
+        end
+    };
     let span = Span::new(start + offset, token_end + offset);
-    let found = if start >= text.len() { "the end of the file".to_string() } else { describe_token(&text[start..token_end]) };
+    let found = if start >= text.len() {
+        "the end of the file".to_string()
+    } else {
+        describe_token(&text[start..token_end])
+    };
     let message = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut expected: Vec<&str> = positives.iter().map(|rule| friendly(*rule)).collect();
@@ -90,7 +128,8 @@ fn syntax_error(file: FileId, text: &str, offset: usize, error: pest::error::Err
         }
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    let mut diagnostic = Diagnostic::error("E0001", file, span, message).with_label(span, format!("unexpected {found}"));
+    let mut diagnostic = Diagnostic::error("E0001", file, span, message)
+        .with_label(span, format!("unexpected {found}"));
     let rest = &text[start.min(text.len())..];
     let previous = text[..start.min(text.len())].trim_end();
     if let Some(word) = rest.split(|c: char| !c.is_ascii_alphanumeric()).next()
@@ -109,9 +148,14 @@ fn syntax_error(file: FileId, text: &str, offset: usize, error: pest::error::Err
 
 fn next_token_end(text: &str, start: usize) -> usize {
     let rest = &text[start.min(text.len())..];
-    let Some(first) = rest.chars().next() else { return start };
+    let Some(first) = rest.chars().next() else {
+        return start;
+    };
     if first.is_ascii_alphanumeric() || first == '_' {
-        start + rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).unwrap_or(rest.len())
+        start
+            + rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .unwrap_or(rest.len())
     } else {
         start + first.len_utf8()
     }
@@ -120,7 +164,9 @@ fn next_token_end(text: &str, start: usize) -> usize {
 fn describe_token(token: &str) -> String {
     match token {
         "\n" => "a line break".to_string(),
-        _ if token.chars().count() > 40 => format!("`{}…`", token.chars().take(40).collect::<String>()),
+        _ if token.chars().count() > 40 => {
+            format!("`{}…`", token.chars().take(40).collect::<String>())
+        }
         _ => format!("`{token}`"),
     }
 }
@@ -224,13 +270,19 @@ impl Builder {
     }
 
     fn name(&self, pair: Pair<Rule>) -> Name {
-        Name { text: pair.as_str().to_string(), span: self.span(&pair) }
+        Name {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
     }
 
     fn string(&self, pair: Pair<Rule>) -> StringLit {
         let span = self.span(&pair);
         let inner = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
-        StringLit { value: unescape(inner), span }
+        StringLit {
+            value: unescape(inner),
+            span,
+        }
     }
 
     fn statement(&self, pair: Pair<Rule>) -> Statement {
@@ -256,7 +308,11 @@ impl Builder {
                         names = tail_names;
                     }
                 }
-                StatementKind::Use(UseStatement { target, names, alias })
+                StatementKind::Use(UseStatement {
+                    target,
+                    names,
+                    alias,
+                })
             }
             Rule::let_stmt => {
                 let (name, value) = self.let_parts(inner);
@@ -265,7 +321,10 @@ impl Builder {
             Rule::fn_stmt => StatementKind::Function(self.function(inner)),
             Rule::experiment_stmt => {
                 let title = self.string(inner.next().expect("title"));
-                StatementKind::Experiment { title, settings: self.settings(inner.next().expect("settings")) }
+                StatementKind::Experiment {
+                    title,
+                    settings: self.settings(inner.next().expect("settings")),
+                }
             }
             Rule::connectome_stmt => {
                 let (name, value) = self.let_parts(inner);
@@ -277,13 +336,23 @@ impl Builder {
             }
             Rule::harmonics_stmt => {
                 let connectome = self.name(inner.next().expect("connectome name"));
-                StatementKind::Harmonics { connectome, settings: self.settings(inner.next().expect("settings")) }
+                StatementKind::Harmonics {
+                    connectome,
+                    settings: self.settings(inner.next().expect("settings")),
+                }
             }
-            Rule::sinks_stmt => StatementKind::Sinks { settings: self.settings(inner.next().expect("settings")) },
-            Rule::cooling_stmt => StatementKind::Cooling { value: self.expr(inner.next().expect("value")) },
+            Rule::sinks_stmt => StatementKind::Sinks {
+                settings: self.settings(inner.next().expect("settings")),
+            },
+            Rule::cooling_stmt => StatementKind::Cooling {
+                value: self.expr(inner.next().expect("value")),
+            },
             Rule::landscape_stmt => {
                 let level = self.name(inner.next().expect("level"));
-                StatementKind::Landscape { level, settings: self.settings(inner.next().expect("settings")) }
+                StatementKind::Landscape {
+                    level,
+                    settings: self.settings(inner.next().expect("settings")),
+                }
             }
             Rule::record_stmt => {
                 let every = self.expr(inner.next().expect("interval"));
@@ -296,9 +365,15 @@ impl Builder {
                         _ => {}
                     }
                 }
-                StatementKind::Record { every, items, destination }
+                StatementKind::Record {
+                    every,
+                    items,
+                    destination,
+                }
             }
-            Rule::expect_stmt => StatementKind::Expect { condition: self.expr(inner.next().expect("condition")) },
+            Rule::expect_stmt => StatementKind::Expect {
+                condition: self.expr(inner.next().expect("condition")),
+            },
             Rule::scenario_stmt => {
                 let title = self.string(inner.next().expect("title"));
                 let items = inner
@@ -309,10 +384,17 @@ impl Builder {
                         if rule == Rule::vary_stmt {
                             let target = self.name(parts.next().expect("target"));
                             let values = self.expr(parts.next().expect("values"));
-                            ScenarioItem::Vary { target, span: Span::new(item_span.start, values.span.end), values }
+                            ScenarioItem::Vary {
+                                target,
+                                span: Span::new(item_span.start, values.span.end),
+                                values,
+                            }
                         } else {
                             let condition = self.expr(parts.next().expect("condition"));
-                            ScenarioItem::Expect { span: Span::new(item_span.start, condition.span.end), condition }
+                            ScenarioItem::Expect {
+                                span: Span::new(item_span.start, condition.span.end),
+                                condition,
+                            }
                         }
                     })
                     .collect();
@@ -328,7 +410,9 @@ impl Builder {
             | StatementKind::Source { value, .. }
             | StatementKind::Cooling { value } => Span::new(span.start, value.span.end),
             StatementKind::Expect { condition } => Span::new(span.start, condition.span.end),
-            StatementKind::Function(function) if !function.block_body => Span::new(span.start, function.result.span.end),
+            StatementKind::Function(function) if !function.block_body => {
+                Span::new(span.start, function.result.span.end)
+            }
             _ => span,
         };
         Statement { kind, span }
@@ -351,7 +435,10 @@ impl Builder {
                 Rule::fn_param => {
                     let mut parts = part.into_inner();
                     let param_name = self.name(parts.next().expect("parameter name"));
-                    params.push(Param { name: param_name, default: parts.next().map(|p| self.expr(p)) });
+                    params.push(Param {
+                        name: param_name,
+                        default: parts.next().map(|p| self.expr(p)),
+                    });
                 }
                 Rule::fn_body => {
                     block_body = part.as_str().starts_with('{');
@@ -384,11 +471,23 @@ impl Builder {
                 let name = self.name(parts.next().expect("setting name"));
                 let value = self.expr(parts.next().expect("setting value"));
                 if rule == Rule::pattern_decl {
-                    Setting::Pattern { span: Span::new(span.start, value.span.end), name, value }
+                    Setting::Pattern {
+                        span: Span::new(span.start, value.span.end),
+                        name,
+                        value,
+                    }
                 } else {
-                    let per = parts.next().and_then(|p| p.into_inner().next()).map(|p| self.name(p));
+                    let per = parts
+                        .next()
+                        .and_then(|p| p.into_inner().next())
+                        .map(|p| self.name(p));
                     let end = per.as_ref().map_or(value.span.end, |p| p.span.end);
-                    Setting::Plain { name, value, per, span: Span::new(span.start, end) }
+                    Setting::Plain {
+                        name,
+                        value,
+                        per,
+                        span: Span::new(span.start, end),
+                    }
                 }
             })
             .collect()
@@ -408,7 +507,12 @@ impl Builder {
                 _ => {}
             }
         }
-        RecordItem { quantity, argument, by, span }
+        RecordItem {
+            quantity,
+            argument,
+            by,
+            span,
+        }
     }
 
     fn expr(&self, pair: Pair<Rule>) -> Expr {
@@ -416,8 +520,18 @@ impl Builder {
             .map_primary(|primary| self.primary(primary))
             .map_prefix(|op, operand| {
                 let span = self.span(&op).join(operand.span);
-                let op = if op.as_rule() == Rule::op_neg { UnaryOp::Neg } else { UnaryOp::Not };
-                Expr { kind: ExprKind::Unary { op, operand: Box::new(operand) }, span }
+                let op = if op.as_rule() == Rule::op_neg {
+                    UnaryOp::Neg
+                } else {
+                    UnaryOp::Not
+                };
+                Expr {
+                    kind: ExprKind::Unary {
+                        op,
+                        operand: Box::new(operand),
+                    },
+                    span,
+                }
             })
             .map_postfix(|object, op| {
                 let span = object.span.join(self.span(&op));
@@ -428,14 +542,29 @@ impl Builder {
                             .map(|arg| {
                                 let mut parts: Vec<Pair<Rule>> = arg.into_inner().collect();
                                 let value = self.expr(parts.pop().expect("argument value"));
-                                Arg { name: parts.pop().map(|p| self.name(p)), value }
+                                Arg {
+                                    name: parts.pop().map(|p| self.name(p)),
+                                    value,
+                                }
                             })
                             .collect();
-                        Expr { kind: ExprKind::Call { callee: Box::new(object), args }, span }
+                        Expr {
+                            kind: ExprKind::Call {
+                                callee: Box::new(object),
+                                args,
+                            },
+                            span,
+                        }
                     }
                     _ => {
                         let field = self.name(op.into_inner().next().expect("field name"));
-                        Expr { kind: ExprKind::Field { object: Box::new(object), field }, span }
+                        Expr {
+                            kind: ExprKind::Field {
+                                object: Box::new(object),
+                                field,
+                            },
+                            span,
+                        }
                     }
                 }
             })
@@ -458,7 +587,14 @@ impl Builder {
                     Rule::op_div => BinaryOp::Div,
                     other => unreachable!("not an infix operator: {other:?}"),
                 };
-                Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+                Expr {
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    span,
+                }
             })
             .parse(pair.into_inner())
     }
@@ -473,18 +609,28 @@ impl Builder {
                 // The grammar admits only digits, a point and an exponent, which always parse; an
                 // overflow to infinity is caught by the checker.
                 let value = text.parse::<f64>().unwrap_or(f64::INFINITY);
-                ExprKind::Number { value, text, unit: parts.next().map(|p| self.name(p)) }
+                ExprKind::Number {
+                    value,
+                    text,
+                    unit: parts.next().map(|p| self.name(p)),
+                }
             }
             Rule::string => ExprKind::String(self.string(pair).value),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
             Rule::ident => ExprKind::Ident(pair.as_str().to_string()),
-            Rule::paren => ExprKind::Paren(Box::new(self.expr(pair.into_inner().next().expect("inner")))),
+            Rule::paren => ExprKind::Paren(Box::new(
+                self.expr(pair.into_inner().next().expect("inner")),
+            )),
             Rule::list => ExprKind::List(
                 pair.into_inner()
                     .map(|item| {
-                        let mut parts: Vec<Expr> = item.into_inner().map(|p| self.expr(p)).collect();
+                        let mut parts: Vec<Expr> =
+                            item.into_inner().map(|p| self.expr(p)).collect();
                         let value = parts.pop().expect("list value");
-                        ListItem { key: parts.pop(), value }
+                        ListItem {
+                            key: parts.pop(),
+                            value,
+                        }
                     })
                     .collect(),
             ),
@@ -542,8 +688,21 @@ mod tests {
     #[test]
     fn precedence_and_spans() {
         let expr = first_expr("let x = 1 + 2 * 3 s");
-        let ExprKind::Binary { op: BinaryOp::Add, rhs, .. } = &expr.kind else { panic!("{expr:?}") };
-        assert!(matches!(rhs.kind, ExprKind::Binary { op: BinaryOp::Mul, .. }));
+        let ExprKind::Binary {
+            op: BinaryOp::Add,
+            rhs,
+            ..
+        } = &expr.kind
+        else {
+            panic!("{expr:?}")
+        };
+        assert!(matches!(
+            rhs.kind,
+            ExprKind::Binary {
+                op: BinaryOp::Mul,
+                ..
+            }
+        ));
         assert_eq!(expr.span, Span::new(8, 19));
         assert_eq!(rhs.span, Span::new(12, 19));
     }
@@ -553,17 +712,26 @@ mod tests {
         let text = "# é\nlet x = 20 ms";
         let expr = first_expr(text);
         assert_eq!(&text[expr.span.range()], "20 ms");
-        let ExprKind::Number { unit: Some(unit), .. } = expr.kind else { panic!() };
+        let ExprKind::Number {
+            unit: Some(unit), ..
+        } = expr.kind
+        else {
+            panic!()
+        };
         assert_eq!(unit.text, "ms");
     }
 
     #[test]
     fn calls_with_named_arguments_and_tables() {
         let expr = first_expr("let s = f(1, at: 2 min, table: [0 min: 1.0, 5 min: 0.5])");
-        let ExprKind::Call { args, .. } = expr.kind else { panic!() };
+        let ExprKind::Call { args, .. } = expr.kind else {
+            panic!()
+        };
         assert_eq!(args.len(), 3);
         assert_eq!(args[1].name.as_ref().unwrap().text, "at");
-        let ExprKind::List(items) = &args[2].value.kind else { panic!() };
+        let ExprKind::List(items) = &args[2].value.kind else {
+            panic!()
+        };
         assert!(items[0].key.is_some());
     }
 

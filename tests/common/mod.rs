@@ -27,5 +27,8 @@ pub fn scripts(dir: &Path) -> Vec<PathBuf> {
 
 /// Every script in the repository: examples, stdlib, valid and wrong corpora.
 pub fn all_scripts() -> Vec<PathBuf> {
-    ["examples", "stdlib", "tests/valid", "tests/diagnostics"].iter().flat_map(|d| scripts(&root().join(d))).collect()
+    ["examples", "stdlib", "tests/valid", "tests/diagnostics"]
+        .iter()
+        .flat_map(|d| scripts(&root().join(d)))
+        .collect()
 }
