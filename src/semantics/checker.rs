@@ -1138,13 +1138,15 @@ impl<'l> Checker<'l> {
                 runs.insert(axis_name.clone(), label.clone());
             }
         }
-        Value::Operand(Operand::Statistic(crate::semantics::program::Statistic {
-            aggregate,
-            observable,
-            window,
-            runs,
-            loc: call.loc(),
-        }))
+        Value::Operand(Operand::Statistic(Box::new(
+            crate::semantics::program::Statistic {
+                aggregate,
+                observable,
+                window,
+                runs,
+                loc: call.loc(),
+            },
+        )))
     }
 
     // ---- blocks -------------------------------------------------------------------------------
@@ -2060,15 +2062,7 @@ impl<'l> Checker<'l> {
                         .map(|i| {
                             let v = start.value + step_value * i as f64;
                             (
-                                format!(
-                                    "{}",
-                                    v / start
-                                        .dim
-                                        .si_symbol()
-                                        .is_empty()
-                                        .then_some(1.0)
-                                        .unwrap_or(1.0)
-                                ),
+                                units::show(v, start.dim),
                                 Value::Number(Scalar { value: v, ..start }),
                             )
                         })

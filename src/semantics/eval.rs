@@ -404,7 +404,7 @@ impl Checker<'_> {
                 self.finite_number(file, value, a.dim, span)
             }
             (Mul, Value::Number(a), Value::Number(b)) => {
-                self.finite_number(file, a.value * b.value, a.dim.mul(b.dim), span)
+                self.finite_number(file, a.value * b.value, a.dim.times(b.dim), span)
             }
             (Div, Value::Number(a), Value::Number(b)) => {
                 if b.value == 0.0 {
@@ -414,7 +414,7 @@ impl Checker<'_> {
                     );
                     return Value::Unknown;
                 }
-                self.finite_number(file, a.value / b.value, a.dim.div(b.dim), span)
+                self.finite_number(file, a.value / b.value, a.dim.per(b.dim), span)
             }
             (Add, Value::Source(a), Value::Source(b)) => {
                 let mut components = a.components;

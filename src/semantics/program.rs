@@ -445,7 +445,7 @@ pub enum ArithOp {
 /// One side of a comparison.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
-    Statistic(Statistic),
+    Statistic(Box<Statistic>),
     Constant(Scalar),
     Arith {
         op: ArithOp,

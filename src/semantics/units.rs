@@ -21,14 +21,14 @@ impl Dim {
     };
     pub const LENGTH: Dim = Dim { time: 0, length: 1 };
 
-    pub fn mul(self, other: Dim) -> Dim {
+    pub fn times(self, other: Dim) -> Dim {
         Dim {
             time: self.time.saturating_add(other.time),
             length: self.length.saturating_add(other.length),
         }
     }
 
-    pub fn div(self, other: Dim) -> Dim {
+    pub fn per(self, other: Dim) -> Dim {
         Dim {
             time: self.time.saturating_sub(other.time),
             length: self.length.saturating_sub(other.length),
@@ -216,8 +216,8 @@ mod tests {
 
     #[test]
     fn dimensions_combine() {
-        assert_eq!(Dim::NONE.div(Dim::TIME), Dim::FREQUENCY);
-        assert_eq!(Dim::FREQUENCY.mul(Dim::TIME), Dim::NONE);
+        assert_eq!(Dim::NONE.per(Dim::TIME), Dim::FREQUENCY);
+        assert_eq!(Dim::FREQUENCY.times(Dim::TIME), Dim::NONE);
         assert_eq!(format!("{}", Dim::FREQUENCY), "a frequency (1/time)");
     }
 }

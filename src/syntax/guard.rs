@@ -2,6 +2,10 @@
 //! packrat, so a file of 10,000 opening brackets would exhaust the stack; we measure the nesting
 //! depth ourselves with a linear scan that skips strings and comments, and refuse deep input with a
 //! diagnostic instead.
+//!
+//! Syntax errors are rare and returned once per file, so the size of `Diagnostic` in `Result`
+//! does not matter here.
+#![allow(clippy::result_large_err)]
 
 use crate::diagnostics::{Diagnostic, FileId};
 use crate::syntax::ast::Span;

@@ -1,5 +1,9 @@
 //! From text to [`ast::File`]: pest parses with `grammar/anneal.pest`, then this module walks the
 //! pairs and builds the tree, giving expressions their structure with a Pratt parser.
+//!
+//! Syntax errors are rare and returned once per file, so the size of `Diagnostic` in `Result`
+//! does not matter here.
+#![allow(clippy::result_large_err)]
 
 use crate::diagnostics::{Diagnostic, FileId};
 use crate::syntax::ast::*;
