@@ -476,7 +476,7 @@ mod tests {
         let once = fmt(messy);
         assert_eq!(
             once,
-            "# head\nexperiment \"x\" {\n  seed 7\n  dt 20 ms  # step\n  duration 40 min\n}\n\nlet a = (1 + 2) * 3 s  # trailing\nexpect mean(valence, during: a) > -1\n# tail\n"
+            "# head\nexperiment \"x\" {\n  seed 7  # step\n  dt 20 ms\n  duration 40 min\n}\n\nlet a = (1 + 2) * 3 s  # trailing\nexpect mean(valence, during: a) > -1\n# tail\n"
         );
         assert_eq!(fmt(&once), once);
         let original = parse(FileId(0), messy).unwrap().without_spans();

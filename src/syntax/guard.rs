@@ -11,7 +11,7 @@ use crate::diagnostics::{Diagnostic, FileId};
 use crate::syntax::ast::Span;
 
 /// Deepest bracket nesting accepted. Real scripts stay under ten.
-pub const MAX_NESTING: usize = 200;
+pub const MAX_NESTING: usize = 100;
 
 /// Converts raw bytes to text, refusing invalid UTF-8 and NUL bytes with a diagnostic that points at
 /// the first offending byte.

@@ -34,7 +34,7 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
             }
             // Splitting at statement keywords can hide an error that spans chunks; the first error
             // of the whole-file parse is always right, so it is always reported.
-            if !all.iter().any(|d| d.span == first.span) {
+            if !all.iter().any(|d| d.span.start == first.span.start) {
                 all.push(first);
             }
             all.sort_by_key(|d| d.span.start);
@@ -87,6 +87,7 @@ fn parse_chunk(file: FileId, text: &str, offset: usize) -> Result<File, Diagnost
         .into_iter()
         .next()
         .expect("the file rule always produces one pair");
+    check_operator_counts(file, offset, file_pair.clone())?;
     Ok(File {
         statements: file_pair
             .into_inner()
@@ -94,6 +95,62 @@ fn parse_chunk(file: FileId, text: &str, offset: usize) -> Result<File, Diagnost
             .map(|p| builder.statement(p))
             .collect(),
     })
+}
+
+/// Most operators accepted in one statement. A chain `1 + 1 + ...` becomes a tree as deep as it is
+/// long, and every later stage walks trees recursively; with brackets limited to
+/// [`guard::MAX_NESTING`] this keeps every tree shallow enough for any thread's stack.
+pub const MAX_OPERATORS: usize = 500;
+
+fn check_operator_counts(
+    file: FileId,
+    offset: usize,
+    file_pair: Pair<Rule>,
+) -> Result<(), Diagnostic> {
+    for statement in file_pair.into_inner() {
+        let operators = statement
+            .clone()
+            .into_inner()
+            .flatten()
+            .filter(|p| {
+                matches!(
+                    p.as_rule(),
+                    Rule::op_or
+                        | Rule::op_and
+                        | Rule::op_eq
+                        | Rule::op_ne
+                        | Rule::op_le
+                        | Rule::op_ge
+                        | Rule::op_lt
+                        | Rule::op_gt
+                        | Rule::op_range_incl
+                        | Rule::op_by
+                        | Rule::op_add
+                        | Rule::op_sub
+                        | Rule::op_mul
+                        | Rule::op_div
+                        | Rule::op_neg
+                        | Rule::op_not
+                        | Rule::call_args
+                        | Rule::field
+                )
+            })
+            .count();
+        if operators > MAX_OPERATORS {
+            let span = Span::new(
+                statement.as_span().start() + offset,
+                statement.as_span().start() + offset,
+            );
+            return Err(Diagnostic::error(
+                "E0003",
+                file,
+                span,
+                format!("this statement has {operators} operators; at most {MAX_OPERATORS} are allowed in one statement"),
+            )
+            .with_help("split the expression into smaller parts with `let`"));
+        }
+    }
+    Ok(())
 }
 
 fn syntax_error(
@@ -135,8 +192,11 @@ fn syntax_error(
     let mut diagnostic = Diagnostic::error("E0001", file, span, message)
         .with_label(span, format!("unexpected {found}"));
     let rest = &text[start.min(text.len())..];
-    let previous = text[..start.min(text.len())].trim_end();
+    let before = &text[..start.min(text.len())];
+    let previous = before.trim_end();
+    let same_line = !before[previous.len()..].contains('\n');
     if let Some(word) = rest.split(|c: char| !c.is_ascii_alphanumeric()).next()
+        && same_line
         && previous.chars().last().is_some_and(|c| c.is_ascii_digit())
         && !word.is_empty()
         && word.chars().all(|c| c.is_ascii_alphabetic())
@@ -755,8 +815,10 @@ mod tests {
     fn a_ten_megabyte_line_parses() {
         let text = format!("let x = \"{}\"", "a".repeat(10 << 20));
         assert_eq!(parse_ok(&text).statements.len(), 1);
-        let sum = format!("let y = 1{}", " + 1".repeat(2 << 20));
-        assert_eq!(parse_ok(&sum).statements.len(), 1);
+        let list = format!("let y = [1{}]", ", 1".repeat(200_000));
+        assert_eq!(parse_ok(&list).statements.len(), 1);
+        let sum = format!("let y = 1{}", " + 1".repeat(200_000));
+        assert_eq!(parse(FileId(0), &sum).unwrap_err()[0].code, "E0003");
     }
 
     #[test]
@@ -764,7 +826,7 @@ mod tests {
         let text = format!("let x = {}1{}", "(".repeat(10_000), ")".repeat(10_000));
         let errors = parse(FileId(0), &text).unwrap_err();
         assert_eq!(errors[0].code, "E0003");
-        let unclosed = format!("let x = {}", "[".repeat(150));
+        let unclosed = format!("let x = {}", "[".repeat(90));
         assert_eq!(parse(FileId(0), &unclosed).unwrap_err()[0].code, "E0001");
     }
 }
