@@ -151,3 +151,4 @@ fn random_mutations_never_panic() {
         })
         .expect("no mutant may crash the front end");
 }
+
