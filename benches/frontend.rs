@@ -25,13 +25,21 @@ fn bench(c: &mut Criterion) {
     let script = generated_script(1 << 20);
     let loader = MemoryLoader::default();
     let checked = check_source("generated.anneal", &script, &loader);
-    assert!(!checked.has_errors(), "the generated script must check clean");
+    assert!(
+        !checked.has_errors(),
+        "the generated script must check clean"
+    );
     let mut group = c.benchmark_group("frontend");
     group.sample_size(10);
     group.bench_function("parse 1 MB", |b| {
-        b.iter(|| anneal::syntax::parse(anneal::diagnostics::FileId(0), black_box(&script)).expect("parses"))
+        b.iter(|| {
+            anneal::syntax::parse(anneal::diagnostics::FileId(0), black_box(&script))
+                .expect("parses")
+        })
     });
-    group.bench_function("parse and check 1 MB", |b| b.iter(|| check_source("generated.anneal", black_box(&script), &loader)));
+    group.bench_function("parse and check 1 MB", |b| {
+        b.iter(|| check_source("generated.anneal", black_box(&script), &loader))
+    });
     group.finish();
 }
 

@@ -151,4 +151,3 @@ fn random_mutations_never_panic() {
         })
         .expect("no mutant may crash the front end");
 }
-
