@@ -432,9 +432,9 @@ The value before the parentheses is something else.",
     CodeInfo {
         code: "E0020",
         title: "recursive function",
-        explanation: "A function calls itself, directly or through other functions. Script functions \
-describe values, and recursion has no way to stop (the language has no conditionals), so it is \
-refused.",
+        explanation: "A function calls itself. Script functions describe values, and recursion has no \
+way to stop (the language has no conditionals), so it is refused. (Mutual recursion cannot be \
+written: a function sees only names defined before it.)",
         example: "fn f(x) = f(x)\nlet y = f(1)",
     },
     CodeInfo {

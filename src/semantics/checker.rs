@@ -21,7 +21,8 @@ pub struct Checker<'l> {
     pub reported: HashSet<(&'static str, FileId, Span)>,
     pub steps: u64,
     pub budget_exceeded: bool,
-    pub call_stack: Vec<usize>,
+    /// Names of the functions whose bodies are being checked (a use inside is recursion).
+    pub defining: Vec<String>,
     modules: HashMap<String, Rc<Module>>,
     loading: Vec<(String, String)>,
     /// Values replacing top-level `let`s of the main file (scenario items).
@@ -59,7 +60,7 @@ impl<'l> Checker<'l> {
             reported: HashSet::new(),
             steps: 0,
             budget_exceeded: false,
-            call_stack: Vec::new(),
+            defining: Vec::new(),
             modules: HashMap::new(),
             loading: Vec::new(),
             overrides: HashMap::new(),
@@ -396,8 +397,7 @@ impl<'l> Checker<'l> {
         });
         // Check the body once with the parameters at their defaults (or unknown), so mistakes in
         // functions that are never called are still reported.
-        let key = Rc::as_ptr(&function) as usize;
-        self.call_stack.push(key);
+        self.defining.push(def.name.text.clone());
         let mut env = Env {
             module,
             visible_below,
@@ -412,7 +412,7 @@ impl<'l> Checker<'l> {
             env.locals.push((param.name.text.clone(), value));
         }
         self.eval_body(&mut env, def);
-        self.call_stack.pop();
+        self.defining.pop();
         self.bind(module, &def.name, Value::Function(function), true);
     }
 

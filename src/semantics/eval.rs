@@ -255,6 +255,14 @@ impl Checker<'_> {
                 loc: loc(env.file(), span),
             });
         }
+        if self.defining.iter().any(|defining| defining == name) {
+            self.error(
+                Diagnostic::error("E0020", env.file(), span, format!("function `{name}` calls itself"))
+                    .with_label(span, "recursive call")
+                    .with_help("script functions describe values and cannot recurse; write the repetition out or use a list"),
+            );
+            return Value::Unknown;
+        }
         let mut candidates: Vec<String> = env.locals.iter().map(|(n, _)| n.clone()).collect();
         {
             let scope = env.module.scope.borrow();
@@ -761,25 +769,6 @@ impl Checker<'_> {
         let Some(bound) = self.bind_args(file, &def.name.text, &params, args, call_span) else {
             return Value::Unknown;
         };
-        let key = Rc::as_ptr(function) as usize;
-        if self.call_stack.contains(&key) {
-            self.error(
-                Diagnostic::error(
-                    "E0020",
-                    file,
-                    call_span,
-                    format!("function `{}` calls itself", def.name.text),
-                )
-                .with_label(call_span, "recursive call")
-                .with_label_in(
-                    function.module.file,
-                    def.name.span,
-                    "function defined here",
-                ),
-            );
-            return Value::Unknown;
-        }
-        self.call_stack.push(key);
         let mut callee_env = Env {
             module: &function.module,
             visible_below: function.visible_below,
@@ -800,7 +789,6 @@ impl Checker<'_> {
             callee_env.locals.push((param.name.text.clone(), value));
         }
         let result = self.eval_body(&mut callee_env, def);
-        self.call_stack.pop();
         result
     }
 

@@ -191,3 +191,164 @@ pub fn check_scenario_item(
     }
     Ok(program)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::semantics::program::{SourcePart, Window};
+
+    fn check(text: &str) -> Checked {
+        check_source("test.anneal", text, &MemoryLoader::default())
+    }
+
+    fn codes(text: &str) -> Vec<&'static str> {
+        check(text).diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    const HEADER: &str = "experiment \"t\" {\n  seed 1\n  dt 10 ms\n  duration 1 h\n}\nconnectome c = ring(nodes: 10)\n";
+
+    #[test]
+    fn dimension_errors_label_both_operands() {
+        let checked = check("let _x = 2 Hz + 3 s\n");
+        let error = &checked.diagnostics[0];
+        assert_eq!(error.code, "E0007");
+        let texts: Vec<&str> = error
+            .labels
+            .iter()
+            .map(|l| &checked.sources.text(l.file)[l.span.range()])
+            .collect();
+        assert_eq!(texts, ["2 Hz", "3 s"]);
+        assert!(
+            error.labels[0].message.contains("frequency")
+                && error.labels[1].message.contains("time")
+        );
+    }
+
+    #[test]
+    fn near_misses_get_suggestions() {
+        let checked = check("let rate = 2 Hz\nlet _y = rat * 2\n");
+        assert_eq!(
+            checked.diagnostics[0].help.as_deref(),
+            Some("did you mean `rate`?")
+        );
+    }
+
+    #[test]
+    fn import_cycles_show_their_chain() {
+        let mut loader = MemoryLoader::default();
+        loader
+            .files
+            .insert("a.anneal".into(), b"use \"b.anneal\" as b\n".to_vec());
+        loader
+            .files
+            .insert("b.anneal".into(), b"use \"a.anneal\" as a\n".to_vec());
+        let checked = check_source("main.anneal", "use \"a.anneal\" as a\n", &loader);
+        let cycle = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "E0006")
+            .expect("cycle reported");
+        assert!(
+            cycle.message.contains("a.anneal -> b.anneal -> a.anneal"),
+            "{}",
+            cycle.message
+        );
+    }
+
+    #[test]
+    fn all_errors_of_a_file_in_one_run() {
+        let found = codes("let _a = 1 s + 1 Hz\nlet _b = nope\nconnectome c = ring(nodes: 2.5)\n");
+        assert_eq!(found, ["E0007", "E0004", "E0018"]);
+    }
+
+    #[test]
+    fn a_connectome_where_a_source_belongs_is_a_type_error() {
+        assert_eq!(
+            codes("connectome c = ring(nodes: 10)\nsource s = c\n"),
+            ["E0008"]
+        );
+    }
+
+    #[test]
+    fn windows_resolve_to_the_source_interval_in_seconds() {
+        let text = format!(
+            "{HEADER}use std.sources.{{meditation}}\nsource sit = meditation(at: 2 min, for: 10 min)\nrecord every 1 s {{ valence }}\nexpect mean(valence, during: sit) > mean(valence, before: sit)\nexpect final(valence, after: 2 min) > 0\n"
+        );
+        let program = check(&text).program.expect("clean");
+        let mut windows = Vec::new();
+        for expectation in &program.expectations {
+            checker::predicate_statistics(&expectation.predicate, &mut |s| {
+                windows.push(s.window.clone())
+            });
+        }
+        assert_eq!(
+            windows,
+            [
+                Window::Between {
+                    start: 120.0,
+                    end: 720.0,
+                    source: Some("sit".into())
+                },
+                Window::Before {
+                    time: 120.0,
+                    source: Some("sit".into())
+                },
+                Window::After {
+                    time: 120.0,
+                    source: None
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn sources_combine_and_scale() {
+        let text = format!(
+            "{HEADER}let e = pulse(at: 1 min, for: 1 min)\nsource a = source(envelope: e, parts: [suppress_sinks(40%)])\nsource b = 0.5 * a + a\n"
+        );
+        let program = check(&text).program.expect("clean");
+        let b = &program.sources[1].source;
+        assert_eq!(b.components.len(), 2);
+        assert_eq!(b.components[0].scale, 0.5);
+        assert_eq!(
+            b.components[0].parts[0],
+            SourcePart::SuppressSinks {
+                amount: match &b.components[0].parts[0] {
+                    SourcePart::SuppressSinks { amount } => {
+                        assert_eq!(amount.value, 0.4);
+                        *amount
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn scenario_axes_are_labelled() {
+        let text = format!(
+            "{HEADER}record every 1 s {{ frustration }}\nscenario \"s\" {{\n  vary cooling in {{ slow: constant(1.0), fast: constant(2.0) }}\n  vary seed in 1..3\n  expect final(frustration, runs: {{ cooling: \"slow\" }}) < final(frustration, runs: {{ cooling: \"fast\" }})\n}}\n"
+        );
+        let program = check(&text).program.expect("clean");
+        let scenario = &program.scenarios[0];
+        assert_eq!(scenario.run_count(), 6);
+        let labels: Vec<&str> = scenario.axes[1]
+            .items
+            .iter()
+            .map(|i| i.label.as_str())
+            .collect();
+        assert_eq!(labels, ["1", "2", "3"]);
+        assert_eq!(scenario.expectations.len(), 1);
+    }
+
+    #[test]
+    fn recursion_and_runaway_evaluation_are_refused() {
+        assert!(codes("fn f(x) = f(x)\nlet _y = f(1)\n").contains(&"E0020"));
+        let mut text = String::from("fn f0(x) = x\n");
+        for i in 1..40 {
+            text.push_str(&format!("fn f{i}(x) = f{p}(x) + f{p}(x)\n", p = i - 1));
+        }
+        text.push_str("let _y = f39(1)\n");
+        assert!(codes(&text).contains(&"E0021"));
+    }
+}
