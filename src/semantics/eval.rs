@@ -788,7 +788,9 @@ impl Checker<'_> {
             };
             callee_env.locals.push((param.name.text.clone(), value));
         }
+        self.defining.push(def.name.text.clone());
         let result = self.eval_body(&mut callee_env, def);
+        self.defining.pop();
         result
     }
 
