@@ -23,21 +23,20 @@ struct AnnealParser;
 pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
     guard::check_text(file, text).map_err(|d| vec![d])?;
     guard::check_nesting(file, text).map_err(|d| vec![d])?;
-    match parse_chunk(file, text, 0) {
+    match parse_chunk(file, text, 0, text.len(), false) {
         Ok(parsed) => Ok(parsed),
         Err(first) => {
             let mut all = Vec::new();
             for (start, end) in statement_chunks(text) {
-                if let Err(error) = parse_chunk(file, &text[start..end], start) {
+                if let Err(error) = parse_chunk(file, text, start, end, true) {
                     all.push(error);
                 }
             }
-            // Splitting at statement keywords can hide an error that spans chunks; the first error
-            // of the whole-file parse is always right, so it is always reported.
-            // A chunk ends where the next statement begins, so its error at that point says "end
-            // of the file"; the whole-file error at the same place knows what follows.
-            all.retain(|d| d.span.start != first.span.start);
-            all.push(first);
+            // The chunks cover the file, so every error shows up in one of them with detail; if
+            // splitting hid the error (a statement spanning chunks), the whole-file error stands.
+            if all.is_empty() {
+                all.push(first);
+            }
             all.sort_by_key(|d| d.span.start);
             Err(all)
         }
@@ -76,20 +75,30 @@ fn statement_chunks(text: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
-fn parse_chunk(file: FileId, text: &str, offset: usize) -> Result<File, Diagnostic> {
+/// Parses `full[offset..end]`. With `detail`, a failed parse is repeated with pest's error detail
+/// on: it records the literal tokens (`=`, `{`) wanted at the furthest position, which makes
+/// messages precise but costs time, so only the small chunks of a failed file pay it.
+fn parse_chunk(
+    file: FileId,
+    full: &str,
+    offset: usize,
+    end: usize,
+    detail: bool,
+) -> Result<File, Diagnostic> {
+    let text = &full[offset..end];
     // pest counts rule calls; a generous limit proportional to the input turns any pathological
     // backtracking into an error instead of a hang.
     let limit = (text.len().saturating_mul(400)).max(1_000_000);
     pest::set_call_limit(NonZeroUsize::new(limit));
-    let pairs = AnnealParser::parse(Rule::file, text).map_err(|_| {
-        // Parse again with pest's error detail on: it records the literal tokens (`=`, `{`) the
-        // parser wanted at the furthest position, which makes messages precise. It costs time, so
-        // only failed parses pay it.
+    let pairs = AnnealParser::parse(Rule::file, text).map_err(|plain| {
+        if !detail {
+            return syntax_error(file, full, offset, plain);
+        }
         pest::set_error_detail(true);
         let detailed = AnnealParser::parse(Rule::file, text);
         pest::set_error_detail(false);
         match detailed {
-            Err(error) => syntax_error(file, text, offset, error),
+            Err(error) => syntax_error(file, full, offset, error),
             Ok(_) => Diagnostic::error(
                 "E0001",
                 file,
@@ -176,16 +185,18 @@ fn syntax_error(
     error: pest::error::Error<Rule>,
 ) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
+    // Positions from pest are relative to the chunk that was parsed; everything below works on
+    // absolute offsets into the whole text, so that "found ..." describes what really follows.
     let (mut start, mut end) = match error.location {
-        InputLocation::Pos(pos) => (pos, pos),
-        InputLocation::Span((a, b)) => (a, b),
+        InputLocation::Pos(pos) => (pos + offset, pos + offset),
+        InputLocation::Span((a, b)) => (a + offset, b + offset),
     };
     let mut detailed_expectations: Vec<String> = Vec::new();
     if let Some(attempts) = error.parse_attempts()
-        && attempts.max_position >= start
-        && attempts.max_position <= text.len()
+        && attempts.max_position + offset >= start
+        && attempts.max_position + offset <= text.len()
     {
-        start = attempts.max_position;
+        start = attempts.max_position + offset;
         end = start;
         for token in attempts.expected_tokens() {
             let token = token.to_string();
@@ -207,7 +218,7 @@ fn syntax_error(
     } else {
         end
     };
-    let span = Span::new(start + offset, token_end + offset);
+    let span = Span::new(start, token_end);
     let found = if start >= text.len() {
         "the end of the file".to_string()
     } else {
