@@ -993,6 +993,8 @@ mod tests {
         assert_eq!(parse_ok(&list).statements.len(), 1);
         let sum = format!("let y = 1{}", " + 1".repeat(200_000));
         assert_eq!(parse(FileId(0), &sum).unwrap_err()[0].code, "E0003");
+        let negations = format!("let z = {}1", "-".repeat(100_000));
+        assert_eq!(parse(FileId(0), &negations).unwrap_err()[0].code, "E0003");
     }
 
     #[test]
