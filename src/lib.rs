@@ -4,7 +4,11 @@
 //! (names, units, types) → plan (plain, serialisable, hashable data) → engine (runs a plan,
 //! knows nothing of syntax) → output. `ARCHITECTURE.md` at the repository root has the map.
 
+pub mod cli;
 pub mod connectome;
+pub mod diagnostics;
 pub mod engine;
 pub mod harmonics;
 pub mod plan;
+pub mod semantics;
+pub mod syntax;

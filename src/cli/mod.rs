@@ -1,0 +1,39 @@
+//! The command-line interface: one clap subcommand per file in this folder.
+
+pub mod check;
+pub mod explain;
+pub mod fmt;
+
+use clap::{Parser, Subcommand};
+
+/// `anneal`: a language and interpreter for neural-annealing experiments.
+#[derive(Debug, Parser)]
+#[command(name = "anneal", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check scripts: every error at once, with spans, codes and help.
+    Check(check::CheckArgs),
+    /// Format scripts in the canonical layout.
+    Fmt(fmt::FmtArgs),
+    /// Explain a diagnostic code at length, with an example.
+    Explain(explain::ExplainArgs),
+}
+
+/// Exit codes: 0 success, 1 the input has errors (or `fmt --check` found changes), 2 usage errors.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_ERRORS: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+/// Runs a parsed command line and returns the exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Explain(args) => explain::run(&args),
+    }
+}

@@ -1,0 +1,134 @@
+//! Values of the evaluator: what an expression evaluates to while the script is checked.
+
+use crate::semantics::builtins::Builtin;
+use crate::semantics::program::*;
+use crate::syntax::ast::FunctionDef;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Number(Scalar),
+    Bool(bool),
+    Text(String),
+    List(Vec<Value>),
+    /// `[key: value, ...]`
+    Table(Vec<(Value, Value)>),
+    Record(Vec<(String, Value)>),
+    /// `start..end` (both included), optionally `by step`.
+    Range {
+        start: Scalar,
+        end: Scalar,
+        step: Option<Scalar>,
+    },
+    Source(Source),
+    Envelope(Envelope),
+    Part(SourcePart),
+    Curve(Curve),
+    Connectome(Connectome),
+    /// A pattern value, not yet declared in a landscape.
+    Pattern(Pattern),
+    /// A pattern declared in the landscape, by name.
+    PatternName(String),
+    Observable(Observable),
+    /// A statistic or arithmetic on statistics (one side of an expectation).
+    Operand(Operand),
+    Predicate(Predicate),
+    Function(Rc<UserFunction>),
+    Builtin(&'static Builtin),
+    Module(Rc<Module>),
+    /// The result of an expression that already produced an error: accepted everywhere silently,
+    /// so one mistake gives one diagnostic.
+    Unknown,
+}
+
+impl Value {
+    /// What the value is, for messages: "a time", "a connectome", "a list".
+    pub fn describe(&self) -> String {
+        match self {
+            Value::Number(scalar) => format!("{}", scalar.dim),
+            Value::Bool(_) => "a boolean".into(),
+            Value::Text(_) => "a string".into(),
+            Value::List(_) => "a list".into(),
+            Value::Table(_) => "a table".into(),
+            Value::Record(_) => "a record".into(),
+            Value::Range { .. } => "a range".into(),
+            Value::Source(_) => "a source".into(),
+            Value::Envelope(_) => "an envelope".into(),
+            Value::Part(_) => "a source part".into(),
+            Value::Curve(_) => "a schedule curve".into(),
+            Value::Connectome(_) => "a connectome".into(),
+            Value::Pattern(_) => "a pattern".into(),
+            Value::PatternName(_) => "a declared pattern".into(),
+            Value::Observable(_) => "a recorded quantity".into(),
+            Value::Operand(_) => "a statistic".into(),
+            Value::Predicate(_) => "a condition on results".into(),
+            Value::Function(_) | Value::Builtin(_) => "a function".into(),
+            Value::Module(_) => "a module".into(),
+            Value::Unknown => "an unknown value".into(),
+        }
+    }
+}
+
+/// A user function: its definition, and the module scope it sees (names bound before it).
+#[derive(Debug)]
+pub struct UserFunction {
+    pub def: FunctionDef,
+    pub module: Rc<Module>,
+    /// Only module bindings with index below this are visible (those defined before the function).
+    pub visible_below: usize,
+}
+
+/// A loaded file's top-level scope.
+#[derive(Debug)]
+pub struct Module {
+    pub file: crate::diagnostics::FileId,
+    pub display_name: String,
+    pub scope: RefCell<Scope>,
+}
+
+#[derive(Debug, Default)]
+pub struct Scope {
+    pub bindings: HashMap<String, Vec<Binding>>,
+    pub count: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub index: usize,
+    pub value: Value,
+    pub loc: Loc,
+    pub used: bool,
+    /// True for `let` and `fn` (those get unused warnings).
+    pub warn_unused: bool,
+}
+
+impl Scope {
+    pub fn lookup(&mut self, name: &str, below: usize) -> Option<&mut Binding> {
+        self.bindings
+            .get_mut(name)?
+            .iter_mut()
+            .rev()
+            .find(|b| b.index < below)
+    }
+
+    pub fn insert(&mut self, name: &str, value: Value, loc: Loc, warn_unused: bool) {
+        let index = self.count;
+        self.count += 1;
+        self.bindings
+            .entry(name.to_string())
+            .or_default()
+            .push(Binding {
+                index,
+                value,
+                loc,
+                used: false,
+                warn_unused,
+            });
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        self.bindings.keys()
+    }
+}

@@ -1,0 +1,9 @@
+//! Syntax: the grammar-driven parser, the syntax tree with byte spans, and the formatter.
+//! This layer knows nothing of units or of the engine.
+
+pub mod ast;
+pub mod format;
+pub mod guard;
+pub mod parser;
+
+pub use parser::parse;

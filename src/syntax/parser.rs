@@ -1,0 +1,1008 @@
+//! From text to [`ast::File`]: pest parses with `grammar/anneal.pest`, then this module walks the
+//! pairs and builds the tree, giving expressions their structure with a Pratt parser.
+//!
+//! Syntax errors are rare and returned once per file, so the size of `Diagnostic` in `Result`
+//! does not matter here.
+#![allow(clippy::result_large_err)]
+
+use crate::diagnostics::{Diagnostic, FileId};
+use crate::syntax::ast::*;
+use crate::syntax::guard;
+use pest::Parser;
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use std::num::NonZeroUsize;
+use std::sync::OnceLock;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/anneal.pest"]
+struct AnnealParser;
+
+/// Parses a whole file. On syntax errors, tries to find every error (not only the first) by
+/// re-parsing the file statement by statement.
+pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
+    guard::check_text(file, text).map_err(|d| vec![d])?;
+    guard::check_nesting(file, text).map_err(|d| vec![d])?;
+    match parse_chunk(file, text, 0, text.len(), false) {
+        Ok(parsed) => Ok(parsed),
+        Err(first) => {
+            let mut all = Vec::new();
+            for (start, end) in statement_chunks(text) {
+                if let Err(error) = parse_chunk(file, text, start, end, true) {
+                    all.push(error);
+                }
+            }
+            // The chunks cover the file, so every error shows up in one of them with detail; if
+            // splitting hid the error (a statement spanning chunks), the whole-file error stands.
+            if all.is_empty() {
+                all.push(first);
+            }
+            all.sort_by_key(|d| d.span.start);
+            Err(all)
+        }
+    }
+}
+
+/// The byte ranges of text starting at lines that begin (in column 0) with a statement keyword.
+fn statement_chunks(text: &str) -> Vec<(usize, usize)> {
+    const STARTERS: [&str; 13] = [
+        "use ",
+        "let ",
+        "fn ",
+        "experiment ",
+        "connectome ",
+        "harmonics ",
+        "sinks",
+        "cooling ",
+        "source ",
+        "landscape ",
+        "record ",
+        "expect ",
+        "scenario ",
+    ];
+    let mut starts = vec![0];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > 0 && STARTERS.iter().any(|starter| line.starts_with(starter)) {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| (start, starts.get(i + 1).copied().unwrap_or(text.len())))
+        .collect()
+}
+
+/// Parses `full[offset..end]`. With `detail`, a failed parse is repeated with pest's error detail
+/// on: it records the literal tokens (`=`, `{`) wanted at the furthest position, which makes
+/// messages precise but costs time, so only the small chunks of a failed file pay it.
+fn parse_chunk(
+    file: FileId,
+    full: &str,
+    offset: usize,
+    end: usize,
+    detail: bool,
+) -> Result<File, Diagnostic> {
+    let text = &full[offset..end];
+    // pest counts rule calls; a generous limit proportional to the input turns any pathological
+    // backtracking into an error instead of a hang.
+    let limit = (text.len().saturating_mul(400)).max(1_000_000);
+    pest::set_call_limit(NonZeroUsize::new(limit));
+    let pairs = AnnealParser::parse(Rule::file, text).map_err(|plain| {
+        if !detail {
+            return syntax_error(file, full, offset, plain);
+        }
+        pest::set_error_detail(true);
+        let detailed = AnnealParser::parse(Rule::file, text);
+        pest::set_error_detail(false);
+        match detailed {
+            Err(error) => syntax_error(file, full, offset, error),
+            Ok(_) => Diagnostic::error(
+                "E0001",
+                file,
+                Span::new(offset, offset),
+                "the parser failed",
+            ),
+        }
+    })?;
+    let builder = Builder { offset };
+    let file_pair = pairs
+        .into_iter()
+        .next()
+        .expect("the file rule always produces one pair");
+    check_operator_counts(file, offset, file_pair.clone())?;
+    Ok(File {
+        statements: file_pair
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::EOI)
+            .map(|p| builder.statement(p))
+            .collect(),
+    })
+}
+
+/// Most operators accepted in one statement. A chain `1 + 1 + ...` becomes a tree as deep as it is
+/// long, and every later stage walks trees recursively; with brackets limited to
+/// [`guard::MAX_NESTING`] this keeps every tree shallow enough for any thread's stack.
+pub const MAX_OPERATORS: usize = 500;
+
+fn check_operator_counts(
+    file: FileId,
+    offset: usize,
+    file_pair: Pair<Rule>,
+) -> Result<(), Diagnostic> {
+    for statement in file_pair.into_inner() {
+        let operators = statement
+            .clone()
+            .into_inner()
+            .flatten()
+            .filter(|p| {
+                matches!(
+                    p.as_rule(),
+                    Rule::op_or
+                        | Rule::op_and
+                        | Rule::op_eq
+                        | Rule::op_ne
+                        | Rule::op_le
+                        | Rule::op_ge
+                        | Rule::op_lt
+                        | Rule::op_gt
+                        | Rule::op_range_incl
+                        | Rule::op_by
+                        | Rule::op_add
+                        | Rule::op_sub
+                        | Rule::op_mul
+                        | Rule::op_div
+                        | Rule::op_neg
+                        | Rule::op_not
+                        | Rule::call_args
+                        | Rule::field
+                )
+            })
+            .count();
+        if operators > MAX_OPERATORS {
+            let span = Span::new(
+                statement.as_span().start() + offset,
+                statement.as_span().start() + offset,
+            );
+            return Err(Diagnostic::error(
+                "E0003",
+                file,
+                span,
+                format!("this statement has {operators} operators; at most {MAX_OPERATORS} are allowed in one statement"),
+            )
+            .with_help("split the expression into smaller parts with `let`"));
+        }
+    }
+    Ok(())
+}
+
+fn syntax_error(
+    file: FileId,
+    text: &str,
+    offset: usize,
+    error: pest::error::Error<Rule>,
+) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    // Positions from pest are relative to the chunk that was parsed; everything below works on
+    // absolute offsets into the whole text, so that "found ..." describes what really follows.
+    let (mut start, mut end) = match error.location {
+        InputLocation::Pos(pos) => (pos + offset, pos + offset),
+        InputLocation::Span((a, b)) => (a + offset, b + offset),
+    };
+    let mut detailed_expectations: Vec<String> = Vec::new();
+    if let Some(attempts) = error.parse_attempts()
+        && attempts.max_position + offset >= start
+        && attempts.max_position + offset <= text.len()
+    {
+        start = attempts.max_position + offset;
+        end = start;
+        for token in attempts.expected_tokens() {
+            let token = token.to_string();
+            // Character ranges and builtin rules (`ASCII_DIGIT`) describe the inside of numbers
+            // and names; the rule names below say that better.
+            if !token.contains("..") && token != "BUILTIN_RULE" && !token.trim().is_empty() {
+                detailed_expectations.push(format!("`{token}`"));
+            }
+        }
+        for stack in &attempts.call_stacks {
+            if let Some(rule) = stack.parent {
+                detailed_expectations.push(friendly(rule).to_string());
+            }
+        }
+    }
+    // Point at the token that stopped the parser, not at an empty position.
+    let token_end = if end == start {
+        next_token_end(text, start)
+    } else {
+        end
+    };
+    let span = Span::new(start, token_end);
+    let found = if start >= text.len() {
+        "the end of the file".to_string()
+    } else {
+        describe_token(&text[start..token_end])
+    };
+    let message = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut expected: Vec<String> = if detailed_expectations.is_empty() {
+                positives
+                    .iter()
+                    .map(|rule| friendly(*rule).to_string())
+                    .collect()
+            } else {
+                detailed_expectations
+            };
+            expected.sort();
+            expected.dedup();
+            summarise(&mut expected);
+            expected.retain(|e| e != "more input");
+            let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
+            if expected.is_empty() {
+                format!("unexpected {found}")
+            } else {
+                format!("expected {}, found {found}", join_alternatives(&expected))
+            }
+        }
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let mut diagnostic = Diagnostic::error("E0001", file, span, message)
+        .with_label(span, format!("unexpected {found}"));
+    let rest = &text[start.min(text.len())..];
+    let before = &text[..start.min(text.len())];
+    let previous = before.trim_end();
+    let same_line = !before[previous.len()..].contains('\n');
+    if let Some(word) = rest.split(|c: char| !c.is_ascii_alphanumeric()).next()
+        && same_line
+        && previous.chars().last().is_some_and(|c| c.is_ascii_digit())
+        && !word.is_empty()
+        && word.chars().all(|c| c.is_ascii_alphabetic())
+    {
+        diagnostic = diagnostic.with_help(format!(
+            "`{word}` is not a unit; units are s, ms, min, h, d (time), Hz, bpm (frequency), mm, cm, m (length) and %"
+        ));
+    } else if let Some(help) = misspelled_statement(text, start) {
+        diagnostic = diagnostic.with_help(help);
+    } else if rest.is_empty() {
+        diagnostic = diagnostic.with_help("the file ends early: is a bracket or a value missing?");
+    }
+    diagnostic
+}
+
+/// Replaces long lists of alternatives by what they have in common: after a value any operator,
+/// unit or new statement may follow, and naming each buries the useful alternatives.
+fn summarise(expected: &mut Vec<String>) {
+    const GROUPS: &[(&str, &[&str])] = &[
+        (
+            "an operator",
+            &[
+                "`!=`", "`*`", "`+`", "`-`", "`..`", "`/`", "`<=`", "`<`", "`==`", "`>=`", "`>`",
+                "`and`", "`by`", "`or`", "`(`", "`.`",
+            ],
+        ),
+        (
+            "a unit",
+            &[
+                "`%`", "`Hz`", "`bpm`", "`cm`", "`d`", "`h`", "`m`", "`min`", "`mm`", "`ms`",
+                "`s`", "a unit",
+            ],
+        ),
+        (
+            "a new statement",
+            &[
+                "`connectome`",
+                "`cooling`",
+                "`expect`",
+                "`experiment`",
+                "`fn`",
+                "`harmonics`",
+                "`landscape`",
+                "`let`",
+                "`record`",
+                "`scenario`",
+                "`sinks`",
+                "`source`",
+                "`use`",
+                "a statement",
+            ],
+        ),
+        (
+            "a value",
+            &[
+                "`\"`", "`(`", "`-`", "`[`", "`false`", "`not`", "`true`", "`{`", "a name",
+                "a number", "a string",
+            ],
+        ),
+    ];
+    expected.retain(|e| e != "`#`" && e != "`_`" && e != "more input");
+    for (summary, members) in GROUPS {
+        if expected
+            .iter()
+            .filter(|e| members.contains(&e.as_str()))
+            .count()
+            >= 3
+        {
+            expected.retain(|e| !members.contains(&e.as_str()));
+            expected.push((*summary).to_string());
+        }
+    }
+    expected.sort();
+    expected.dedup();
+}
+
+/// `lett x = 1` fails at `x` (pest reads `let` then `t`); the first word of the line tells.
+fn misspelled_statement(text: &str, at: usize) -> Option<String> {
+    const KEYWORDS: [&str; 13] = [
+        "use",
+        "let",
+        "fn",
+        "experiment",
+        "connectome",
+        "harmonics",
+        "sinks",
+        "cooling",
+        "source",
+        "landscape",
+        "record",
+        "expect",
+        "scenario",
+    ];
+    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let word: String = text[line_start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if word.is_empty()
+        || KEYWORDS.contains(&word.as_str())
+        || line_start != 0
+            && text[..line_start]
+                .trim_end()
+                .ends_with(['{', ',', '(', '['])
+    {
+        return None;
+    }
+    let closest = KEYWORDS.iter().min_by_key(|k| edit_distance(&word, k))?;
+    (edit_distance(&word, closest) <= 2)
+        .then(|| format!("`{word}` does not start a statement; did you mean `{closest}`?"))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            current.push(
+                (previous[j] + usize::from(ca != *cb))
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+fn next_token_end(text: &str, start: usize) -> usize {
+    let rest = &text[start.min(text.len())..];
+    let Some(first) = rest.chars().next() else {
+        return start;
+    };
+    if first.is_ascii_alphanumeric() || first == '_' {
+        start
+            + rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .unwrap_or(rest.len())
+    } else {
+        start + first.len_utf8()
+    }
+}
+
+fn describe_token(token: &str) -> String {
+    match token {
+        "\n" => "a line break".to_string(),
+        _ if token.chars().count() > 40 => {
+            format!("`{}…`", token.chars().take(40).collect::<String>())
+        }
+        _ => format!("`{token}`"),
+    }
+}
+
+fn join_alternatives(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn friendly(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "the end of the file",
+        Rule::ident | Rule::word => "a name",
+        Rule::expr => "an expression",
+        Rule::string | Rule::string_inner => "a string",
+        Rule::quantity | Rule::number => "a number",
+        Rule::unit => "a unit",
+        Rule::use_stmt
+        | Rule::let_stmt
+        | Rule::fn_stmt
+        | Rule::experiment_stmt
+        | Rule::connectome_stmt
+        | Rule::harmonics_stmt
+        | Rule::sinks_stmt
+        | Rule::cooling_stmt
+        | Rule::source_stmt
+        | Rule::landscape_stmt
+        | Rule::record_stmt
+        | Rule::expect_stmt
+        | Rule::scenario_stmt => "a statement",
+        Rule::settings => "a settings block `{ ... }`",
+        Rule::pattern_decl | Rule::plain_setting => "a setting",
+        Rule::per_clause => "`per`",
+        Rule::record_item => "a quantity to record",
+        Rule::record_arg => "`(`",
+        Rule::by_clause | Rule::op_by => "`by`",
+        Rule::vary_stmt => "`vary`",
+        Rule::call_args => "`(`",
+        Rule::call_arg => "an argument",
+        Rule::field => "`.`",
+        Rule::fn_param => "a parameter",
+        Rule::fn_body => "`=` or `{`",
+        Rule::module_path => "a module path",
+        Rule::use_tail => "`.{` or `as`",
+        Rule::list | Rule::list_item => "a list",
+        Rule::record | Rule::record_field => "a record field",
+        Rule::paren => "`(`",
+        Rule::boolean => "`true` or `false`",
+        Rule::op_or => "`or`",
+        Rule::op_and => "`and`",
+        Rule::op_eq => "`==`",
+        Rule::op_ne => "`!=`",
+        Rule::op_le => "`<=`",
+        Rule::op_ge => "`>=`",
+        Rule::op_lt => "`<`",
+        Rule::op_gt => "`>`",
+        Rule::op_range_incl => "`..`",
+        Rule::op_add => "`+`",
+        Rule::op_sub => "`-`",
+        Rule::op_mul => "`*`",
+        Rule::op_div => "`/`",
+        Rule::op_neg => "`-`",
+        Rule::op_not => "`not`",
+        _ => "more input",
+    }
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    // Same order as `BinaryOp::precedence`, loosest first.
+    PRATT.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::op_or, Assoc::Left))
+            .op(Op::infix(Rule::op_and, Assoc::Left))
+            .op(Op::infix(Rule::op_eq, Assoc::Left)
+                | Op::infix(Rule::op_ne, Assoc::Left)
+                | Op::infix(Rule::op_lt, Assoc::Left)
+                | Op::infix(Rule::op_le, Assoc::Left)
+                | Op::infix(Rule::op_gt, Assoc::Left)
+                | Op::infix(Rule::op_ge, Assoc::Left))
+            .op(Op::infix(Rule::op_by, Assoc::Left))
+            .op(Op::infix(Rule::op_range_incl, Assoc::Left))
+            .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left))
+            .op(Op::prefix(Rule::op_neg) | Op::prefix(Rule::op_not))
+            .op(Op::postfix(Rule::call_args) | Op::postfix(Rule::field))
+    })
+}
+
+struct Builder {
+    offset: usize,
+}
+
+impl Builder {
+    fn span(&self, pair: &Pair<Rule>) -> Span {
+        let span = pair.as_span();
+        Span::new(span.start() + self.offset, span.end() + self.offset)
+    }
+
+    fn name(&self, pair: Pair<Rule>) -> Name {
+        Name {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn string(&self, pair: Pair<Rule>) -> StringLit {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
+        StringLit {
+            value: unescape(inner),
+            span,
+        }
+    }
+
+    fn statement(&self, pair: Pair<Rule>) -> Statement {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner();
+        let kind = match rule {
+            Rule::use_stmt => {
+                let target_pair = inner.next().expect("use has a target");
+                let target = if target_pair.as_rule() == Rule::string {
+                    UseTarget::File(self.string(target_pair))
+                } else {
+                    UseTarget::Module(target_pair.into_inner().map(|p| self.name(p)).collect())
+                };
+                let mut names = Vec::new();
+                let mut alias = None;
+                if let Some(tail) = inner.next() {
+                    let is_alias = tail.as_str().trim_start().starts_with("as");
+                    let tail_names: Vec<Name> = tail.into_inner().map(|p| self.name(p)).collect();
+                    if is_alias {
+                        alias = tail_names.into_iter().next();
+                    } else {
+                        names = tail_names;
+                    }
+                }
+                StatementKind::Use(UseStatement {
+                    target,
+                    names,
+                    alias,
+                })
+            }
+            Rule::let_stmt => {
+                let (name, value) = self.let_parts(inner);
+                StatementKind::Let { name, value }
+            }
+            Rule::fn_stmt => StatementKind::Function(self.function(inner)),
+            Rule::experiment_stmt => {
+                let title = self.string(inner.next().expect("title"));
+                StatementKind::Experiment {
+                    title,
+                    settings: self.settings(inner.next().expect("settings")),
+                }
+            }
+            Rule::connectome_stmt => {
+                let (name, value) = self.let_parts(inner);
+                StatementKind::Connectome { name, value }
+            }
+            Rule::source_stmt => {
+                let (name, value) = self.let_parts(inner);
+                StatementKind::Source { name, value }
+            }
+            Rule::harmonics_stmt => {
+                let connectome = self.name(inner.next().expect("connectome name"));
+                StatementKind::Harmonics {
+                    connectome,
+                    settings: self.settings(inner.next().expect("settings")),
+                }
+            }
+            Rule::sinks_stmt => StatementKind::Sinks {
+                settings: self.settings(inner.next().expect("settings")),
+            },
+            Rule::cooling_stmt => StatementKind::Cooling {
+                value: self.expr(inner.next().expect("value")),
+            },
+            Rule::landscape_stmt => {
+                let level = self.name(inner.next().expect("level"));
+                StatementKind::Landscape {
+                    level,
+                    settings: self.settings(inner.next().expect("settings")),
+                }
+            }
+            Rule::record_stmt => {
+                let every = self.expr(inner.next().expect("interval"));
+                let mut items = Vec::new();
+                let mut destination = None;
+                for part in inner {
+                    match part.as_rule() {
+                        Rule::record_item => items.push(self.record_item(part)),
+                        Rule::string => destination = Some(self.string(part)),
+                        _ => {}
+                    }
+                }
+                StatementKind::Record {
+                    every,
+                    items,
+                    destination,
+                }
+            }
+            Rule::expect_stmt => StatementKind::Expect {
+                condition: self.expr(inner.next().expect("condition")),
+            },
+            Rule::scenario_stmt => {
+                let title = self.string(inner.next().expect("title"));
+                let items = inner
+                    .map(|item| {
+                        let item_span = self.span(&item);
+                        let rule = item.as_rule();
+                        let mut parts = item.into_inner();
+                        if rule == Rule::vary_stmt {
+                            let target = self.name(parts.next().expect("target"));
+                            let values = self.expr(parts.next().expect("values"));
+                            ScenarioItem::Vary {
+                                target,
+                                span: Span::new(item_span.start, values.span.end),
+                                values,
+                            }
+                        } else {
+                            let condition = self.expr(parts.next().expect("condition"));
+                            ScenarioItem::Expect {
+                                span: Span::new(item_span.start, condition.span.end),
+                                condition,
+                            }
+                        }
+                    })
+                    .collect();
+                StatementKind::Scenario { title, items }
+            }
+            other => unreachable!("the grammar has no statement rule {other:?}"),
+        };
+        // pest lets a rule that ends in an expression run on over the whitespace and comments that
+        // follow it; such statements end where their expression ends.
+        let span = match &kind {
+            StatementKind::Let { value, .. }
+            | StatementKind::Connectome { value, .. }
+            | StatementKind::Source { value, .. }
+            | StatementKind::Cooling { value } => Span::new(span.start, value.span.end),
+            StatementKind::Expect { condition } => Span::new(span.start, condition.span.end),
+            StatementKind::Function(function) if !function.block_body => {
+                Span::new(span.start, function.result.span.end)
+            }
+            _ => span,
+        };
+        Statement { kind, span }
+    }
+
+    fn let_parts(&self, mut inner: Pairs<Rule>) -> (Name, Expr) {
+        let name = self.name(inner.next().expect("name"));
+        (name, self.expr(inner.next().expect("value")))
+    }
+
+    fn function(&self, inner: Pairs<Rule>) -> FunctionDef {
+        let mut name = None;
+        let mut params = Vec::new();
+        let mut lets = Vec::new();
+        let mut result = None;
+        let mut block_body = false;
+        for part in inner {
+            match part.as_rule() {
+                Rule::ident => name = Some(self.name(part)),
+                Rule::fn_param => {
+                    let mut parts = part.into_inner();
+                    let param_name = self.name(parts.next().expect("parameter name"));
+                    params.push(Param {
+                        name: param_name,
+                        default: parts.next().map(|p| self.expr(p)),
+                    });
+                }
+                Rule::fn_body => {
+                    block_body = part.as_str().starts_with('{');
+                    for body_part in part.into_inner() {
+                        if body_part.as_rule() == Rule::let_stmt {
+                            lets.push(self.let_parts(body_part.into_inner()));
+                        } else {
+                            result = Some(self.expr(body_part));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        FunctionDef {
+            name: name.expect("function name"),
+            params,
+            lets,
+            result: result.expect("function body"),
+            block_body,
+        }
+    }
+
+    fn settings(&self, pair: Pair<Rule>) -> Vec<Setting> {
+        pair.into_inner()
+            .map(|setting| {
+                let span = self.span(&setting);
+                let rule = setting.as_rule();
+                let mut parts = setting.into_inner();
+                let name = self.name(parts.next().expect("setting name"));
+                let value = self.expr(parts.next().expect("setting value"));
+                if rule == Rule::pattern_decl {
+                    Setting::Pattern {
+                        span: Span::new(span.start, value.span.end),
+                        name,
+                        value,
+                    }
+                } else {
+                    let per = parts
+                        .next()
+                        .and_then(|p| p.into_inner().next())
+                        .map(|p| self.name(p));
+                    let end = per.as_ref().map_or(value.span.end, |p| p.span.end);
+                    Setting::Plain {
+                        name,
+                        value,
+                        per,
+                        span: Span::new(span.start, end),
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn record_item(&self, pair: Pair<Rule>) -> RecordItem {
+        let span = self.span(&pair);
+        let mut parts = pair.into_inner();
+        let quantity = self.name(parts.next().expect("quantity"));
+        let mut argument = None;
+        let mut by = None;
+        for part in parts {
+            let inner = part.clone().into_inner().next().map(|p| self.name(p));
+            match part.as_rule() {
+                Rule::record_arg => argument = inner,
+                Rule::by_clause => by = inner,
+                _ => {}
+            }
+        }
+        RecordItem {
+            quantity,
+            argument,
+            by,
+            span,
+        }
+    }
+
+    fn expr(&self, pair: Pair<Rule>) -> Expr {
+        pratt()
+            .map_primary(|primary| self.primary(primary))
+            .map_prefix(|op, operand| {
+                let span = self.span(&op).join(operand.span);
+                let op = if op.as_rule() == Rule::op_neg {
+                    UnaryOp::Neg
+                } else {
+                    UnaryOp::Not
+                };
+                Expr {
+                    kind: ExprKind::Unary {
+                        op,
+                        operand: Box::new(operand),
+                    },
+                    span,
+                }
+            })
+            .map_postfix(|object, op| {
+                let span = object.span.join(self.span(&op));
+                match op.as_rule() {
+                    Rule::call_args => {
+                        let args = op
+                            .into_inner()
+                            .map(|arg| {
+                                let mut parts: Vec<Pair<Rule>> = arg.into_inner().collect();
+                                let value = self.expr(parts.pop().expect("argument value"));
+                                Arg {
+                                    name: parts.pop().map(|p| self.name(p)),
+                                    value,
+                                }
+                            })
+                            .collect();
+                        Expr {
+                            kind: ExprKind::Call {
+                                callee: Box::new(object),
+                                args,
+                            },
+                            span,
+                        }
+                    }
+                    _ => {
+                        let field = self.name(op.into_inner().next().expect("field name"));
+                        Expr {
+                            kind: ExprKind::Field {
+                                object: Box::new(object),
+                                field,
+                            },
+                            span,
+                        }
+                    }
+                }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let span = lhs.span.join(rhs.span);
+                let op = match op.as_rule() {
+                    Rule::op_or => BinaryOp::Or,
+                    Rule::op_and => BinaryOp::And,
+                    Rule::op_eq => BinaryOp::Eq,
+                    Rule::op_ne => BinaryOp::Ne,
+                    Rule::op_lt => BinaryOp::Lt,
+                    Rule::op_le => BinaryOp::Le,
+                    Rule::op_gt => BinaryOp::Gt,
+                    Rule::op_ge => BinaryOp::Ge,
+                    Rule::op_range_incl => BinaryOp::Range,
+                    Rule::op_by => BinaryOp::By,
+                    Rule::op_add => BinaryOp::Add,
+                    Rule::op_sub => BinaryOp::Sub,
+                    Rule::op_mul => BinaryOp::Mul,
+                    Rule::op_div => BinaryOp::Div,
+                    other => unreachable!("not an infix operator: {other:?}"),
+                };
+                Expr {
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    span,
+                }
+            })
+            .parse(pair.into_inner())
+    }
+
+    fn primary(&self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::quantity => {
+                let mut parts = pair.into_inner();
+                let number = parts.next().expect("number");
+                let text = number.as_str().to_string();
+                // The grammar admits only digits, a point and an exponent, which always parse; an
+                // overflow to infinity is caught by the checker.
+                let value = text.parse::<f64>().unwrap_or(f64::INFINITY);
+                ExprKind::Number {
+                    value,
+                    text,
+                    unit: parts.next().map(|p| self.name(p)),
+                }
+            }
+            Rule::string => ExprKind::String(self.string(pair).value),
+            Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
+            Rule::ident => ExprKind::Ident(pair.as_str().to_string()),
+            Rule::paren => ExprKind::Paren(Box::new(
+                self.expr(pair.into_inner().next().expect("inner")),
+            )),
+            Rule::list => ExprKind::List(
+                pair.into_inner()
+                    .map(|item| {
+                        let mut parts: Vec<Expr> =
+                            item.into_inner().map(|p| self.expr(p)).collect();
+                        let value = parts.pop().expect("list value");
+                        ListItem {
+                            key: parts.pop(),
+                            value,
+                        }
+                    })
+                    .collect(),
+            ),
+            Rule::record => ExprKind::Record(
+                pair.into_inner()
+                    .map(|field| {
+                        let mut parts = field.into_inner();
+                        let name = self.name(parts.next().expect("field name"));
+                        (name, self.expr(parts.next().expect("field value")))
+                    })
+                    .collect(),
+            ),
+            other => unreachable!("not a primary: {other:?}"),
+        };
+        Expr { kind, span }
+    }
+}
+
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> File {
+        match parse(FileId(0), text) {
+            Ok(file) => file,
+            Err(errors) => panic!("parse failed: {errors:?}"),
+        }
+    }
+
+    fn first_expr(text: &str) -> Expr {
+        match &parse_ok(text).statements[0].kind {
+            StatementKind::Let { value, .. } => value.clone(),
+            other => panic!("not a let: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn precedence_and_spans() {
+        let expr = first_expr("let x = 1 + 2 * 3 s");
+        let ExprKind::Binary {
+            op: BinaryOp::Add,
+            rhs,
+            ..
+        } = &expr.kind
+        else {
+            panic!("{expr:?}")
+        };
+        assert!(matches!(
+            rhs.kind,
+            ExprKind::Binary {
+                op: BinaryOp::Mul,
+                ..
+            }
+        ));
+        assert_eq!(expr.span, Span::new(8, 19));
+        assert_eq!(rhs.span, Span::new(12, 19));
+    }
+
+    #[test]
+    fn units_bind_to_numbers_and_spans_are_bytes() {
+        let text = "# é\nlet x = 20 ms";
+        let expr = first_expr(text);
+        assert_eq!(&text[expr.span.range()], "20 ms");
+        let ExprKind::Number {
+            unit: Some(unit), ..
+        } = expr.kind
+        else {
+            panic!()
+        };
+        assert_eq!(unit.text, "ms");
+    }
+
+    #[test]
+    fn calls_with_named_arguments_and_tables() {
+        let expr = first_expr("let s = f(1, at: 2 min, table: [0 min: 1.0, 5 min: 0.5])");
+        let ExprKind::Call { args, .. } = expr.kind else {
+            panic!()
+        };
+        assert_eq!(args.len(), 3);
+        assert_eq!(args[1].name.as_ref().unwrap().text, "at");
+        let ExprKind::List(items) = &args[2].value.kind else {
+            panic!()
+        };
+        assert!(items[0].key.is_some());
+    }
+
+    #[test]
+    fn empty_file_is_fine() {
+        assert!(parse_ok("").statements.is_empty());
+        assert!(parse_ok("  # only a comment\n").statements.is_empty());
+    }
+
+    #[test]
+    fn every_error_of_a_file_is_reported() {
+        let errors = parse(FileId(0), "let a = (1\nlet b = 2\nlet c = * 3\n").unwrap_err();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+    }
+
+    #[test]
+    fn a_ten_megabyte_line_parses() {
+        let text = format!("let x = \"{}\"", "a".repeat(10 << 20));
+        assert_eq!(parse_ok(&text).statements.len(), 1);
+        let list = format!("let y = [1{}]", ", 1".repeat(200_000));
+        assert_eq!(parse_ok(&list).statements.len(), 1);
+        let sum = format!("let y = 1{}", " + 1".repeat(200_000));
+        assert_eq!(parse(FileId(0), &sum).unwrap_err()[0].code, "E0003");
+        let negations = format!("let z = {}1", "-".repeat(100_000));
+        assert_eq!(parse(FileId(0), &negations).unwrap_err()[0].code, "E0003");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = format!("let x = {}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        let errors = parse(FileId(0), &text).unwrap_err();
+        assert_eq!(errors[0].code, "E0003");
+        let unclosed = format!("let x = {}", "[".repeat(90));
+        assert_eq!(parse(FileId(0), &unclosed).unwrap_err()[0].code, "E0001");
+    }
+}
