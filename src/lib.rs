@@ -3,3 +3,5 @@
 //! Scripts flow in one direction: syntax (pest grammar → AST with byte spans) → semantics
 //! (names, units, types) → plan (plain, serialisable, hashable data) → engine (runs a plan,
 //! knows nothing of syntax) → output. `ARCHITECTURE.md` at the repository root has the map.
+
+pub mod output;
