@@ -348,6 +348,12 @@ impl Figure<'_> {
     }
 }
 
+/// Tick labels with at most six significant digits and no trailing `.0` (`20`, `0.3`, `1e-12`).
+fn tick_label(value: &f64) -> String {
+    let rounded: f64 = format!("{value:.5e}").parse().unwrap_or(*value);
+    super::csv::format_float(if rounded == 0.0 { 0.0 } else { rounded })
+}
+
 fn text(size: f64) -> TextStyle<'static> {
     (FONT_FAMILY, size).into_font().color(&BLACK)
 }
@@ -405,6 +411,8 @@ fn draw_lines<DB: DrawingBackend>(
         .y_desc(y_label)
         .axis_desc_style(text(AXIS_LABEL_SIZE))
         .label_style(text(TICK_LABEL_SIZE))
+        .x_label_formatter(&tick_label)
+        .y_label_formatter(&tick_label)
         .bold_line_style(RGBColor(220, 220, 220))
         .light_line_style(RGBColor(242, 242, 242))
         .x_labels(8)
@@ -566,7 +574,10 @@ fn draw_heatmap<DB: DrawingBackend>(
         }
     };
 
-    let root = root.titled(title, text(TITLE_SIZE)).map_err(draw_error)?;
+    let root = root
+        .margin(20, 0, 0, 0)
+        .titled(title, text(TITLE_SIZE))
+        .map_err(draw_error)?;
     let (main, bar_area) = root.split_horizontally(SIZE.0 - 200);
     let mut chart = ChartBuilder::on(&main)
         .margin(24)
@@ -581,6 +592,8 @@ fn draw_heatmap<DB: DrawingBackend>(
         .y_desc("mode index")
         .axis_desc_style(text(AXIS_LABEL_SIZE))
         .label_style(text(TICK_LABEL_SIZE))
+        .x_label_formatter(&tick_label)
+        .y_label_formatter(&tick_label)
         .x_labels(8)
         .y_labels(8)
         .draw()
@@ -625,6 +638,7 @@ fn draw_heatmap<DB: DrawingBackend>(
         .y_desc(bar_label)
         .axis_desc_style(text(AXIS_LABEL_SIZE))
         .label_style(text(TICK_LABEL_SIZE))
+        .y_label_formatter(&tick_label)
         .y_labels(6)
         .draw()
         .map_err(draw_error)?;
@@ -663,6 +677,8 @@ fn draw_spectrum<DB: DrawingBackend>(
         .y_desc(y_label)
         .axis_desc_style(text(AXIS_LABEL_SIZE))
         .label_style(text(TICK_LABEL_SIZE))
+        .x_label_formatter(&tick_label)
+        .y_label_formatter(&tick_label)
         .bold_line_style(RGBColor(220, 220, 220))
         .light_line_style(RGBColor(242, 242, 242))
         .x_labels(10)
@@ -714,6 +730,15 @@ mod tests {
         assert_eq!(TimeUnit::for_span(90.0), TimeUnit::Seconds);
         assert_eq!(TimeUnit::for_span(1800.0), TimeUnit::Minutes);
         assert_eq!(TimeUnit::for_span(6.0 * 3600.0), TimeUnit::Hours);
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(tick_label(&20.0), "20");
+        assert_eq!(tick_label(&0.30000000000000004), "0.3");
+        assert_eq!(tick_label(&-0.0), "0");
+        assert_eq!(tick_label(&1e-12), "1e-12");
+        assert_eq!(tick_label(&2.5), "2.5");
     }
 
     #[test]
