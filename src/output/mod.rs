@@ -8,6 +8,7 @@
 //! - [`yaml`]: YAML through `serde_norway`, refusing non-finite numbers;
 //! - [`results`]: [`ResultsWriter`], the atomic results folder (temporary sibling, then rename);
 //! - [`stats`]: summary statistics over a recorded trace and over time windows;
+//! - [`summary`]: the records that make up `summary.yaml`;
 //! - [`plot`]: SVG and PNG figures drawn with plotters and an embedded font;
 //! - [`progress`]: a terminal progress bar that hides itself when stderr is not a terminal.
 //!
@@ -20,6 +21,7 @@ pub mod plot;
 pub mod progress;
 pub mod results;
 pub mod stats;
+pub mod summary;
 pub mod yaml;
 
 mod error;
