@@ -15,7 +15,7 @@ pub struct Progress {
 }
 
 const TEMPLATE: &str =
-    "{msg} [{bar:30.cyan/blue}] {pos}/{len} steps  {per_sec}  elapsed {elapsed}  ETA {eta}";
+    "{msg} [{bar:30.cyan/blue}] {pos}/{len} steps  {rate}  elapsed {elapsed}  ETA {eta}";
 
 impl Progress {
     /// A bar for `total_steps` steps, labelled `label` (e.g. the script's name), drawn on stderr
@@ -32,7 +32,14 @@ impl Progress {
     fn with_target(total_steps: u64, label: &str, target: ProgressDrawTarget) -> Self {
         let style = ProgressStyle::with_template(TEMPLATE)
             .expect("the template is a constant checked by the tests")
-            .progress_chars("=> ");
+            .progress_chars("=> ")
+            // indicatif's own `{per_sec}` prints four decimals; whole steps per second read better.
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                    let _ = write!(out, "{:.0} steps/s", state.per_sec());
+                },
+            );
         let bar = ProgressBar::with_draw_target(Some(total_steps), target).with_style(style);
         bar.set_message(label.to_string());
         // A steady tick redraws the ETA even when steps are slow; it is a no-op when hidden.
@@ -128,7 +135,7 @@ mod tests {
         progress.finish();
         let screen = term.0.lock().unwrap().clone();
         let last = screen.lines().last().unwrap_or_default().to_string();
-        for part in ["music", "200/200 steps", "/s", "ETA", "elapsed"] {
+        for part in ["music", "200/200 steps", " steps/s", "ETA", "elapsed"] {
             assert!(last.contains(part), "missing {part:?} in {last:?}");
         }
     }
