@@ -6,5 +6,7 @@
 
 pub mod cli;
 pub mod diagnostics;
+pub mod engine;
+pub mod plan;
 pub mod semantics;
 pub mod syntax;
