@@ -5,8 +5,10 @@
 //! knows nothing of syntax) → output. `ARCHITECTURE.md` at the repository root has the map.
 
 pub mod cli;
+pub mod connectome;
 pub mod diagnostics;
 pub mod engine;
+pub mod harmonics;
 pub mod plan;
 pub mod semantics;
 pub mod syntax;
