@@ -73,25 +73,37 @@ impl ModeBasis {
     ) -> Result<ModeBasis, BasisError> {
         let n = node_region.len();
         if vectors.len() != modes.len() {
-            return Err(BasisError::Shape(format!("{} vectors for {} modes", vectors.len(), modes.len())));
+            return Err(BasisError::Shape(format!(
+                "{} vectors for {} modes",
+                vectors.len(),
+                modes.len()
+            )));
         }
         let n_regions = region_names.len();
         for (node, region) in node_region.iter().enumerate() {
             if let Some(r) = region
                 && *r >= n_regions
             {
-                return Err(BasisError::Shape(format!("node {node} has region {r} of {n_regions}")));
+                return Err(BasisError::Shape(format!(
+                    "node {node} has region {r} of {n_regions}"
+                )));
             }
         }
         let mut region_mass = Vec::with_capacity(modes.len());
         for (m, vector) in vectors.iter().enumerate() {
             if vector.len() != n {
-                return Err(BasisError::Mode { mode: m, reason: format!("vector length {} ≠ {n} nodes", vector.len()) });
+                return Err(BasisError::Mode {
+                    mode: m,
+                    reason: format!("vector length {} ≠ {n} nodes", vector.len()),
+                });
             }
             let mut mass = vec![0.0; n_regions];
             for (value, region) in vector.iter().zip(node_region) {
                 if !value.is_finite() {
-                    return Err(BasisError::Mode { mode: m, reason: "non-finite entry".into() });
+                    return Err(BasisError::Mode {
+                        mode: m,
+                        reason: "non-finite entry".into(),
+                    });
                 }
                 if let Some(r) = region {
                     mass[*r] += value * value;
@@ -102,13 +114,19 @@ impl ModeBasis {
         // Landscape nodes and the map from connectome node to landscape node.
         let (node_names, member_of): (Vec<String>, Vec<Option<usize>>) = match level {
             LandscapeLevel::Regions => (region_names.clone(), node_region.to_vec()),
-            LandscapeLevel::Nodes => ((0..n).map(|i| format!("node{i}")).collect(), (0..n).map(Some).collect()),
+            LandscapeLevel::Nodes => (
+                (0..n).map(|i| format!("node{i}")).collect(),
+                (0..n).map(Some).collect(),
+            ),
         };
         let n_land = node_names.len();
-        let mut summed: std::collections::BTreeMap<(usize, usize), f64> = std::collections::BTreeMap::new();
+        let mut summed: std::collections::BTreeMap<(usize, usize), f64> =
+            std::collections::BTreeMap::new();
         for &(i, j, w) in edges {
             if i >= n || j >= n {
-                return Err(BasisError::Shape(format!("edge ({i}, {j}) outside {n} nodes")));
+                return Err(BasisError::Shape(format!(
+                    "edge ({i}, {j}) outside {n} nodes"
+                )));
             }
             if !w.is_finite() || w < 0.0 {
                 return Err(BasisError::Shape(format!("edge ({i}, {j}) has weight {w}")));
@@ -155,7 +173,11 @@ impl ModeBasis {
             modes,
             region_names,
             region_mass,
-            landscape: LandscapeGraph { node_names, couplings, csh_projection },
+            landscape: LandscapeGraph {
+                node_names,
+                couplings,
+                csh_projection,
+            },
         };
         basis.validate()?;
         Ok(basis)
@@ -167,23 +189,39 @@ impl ModeBasis {
             return Err(BasisError::Shape("the basis has no modes".into()));
         }
         if self.region_mass.len() != self.modes.len() {
-            return Err(BasisError::Shape("region_mass needs one row per mode".into()));
+            return Err(BasisError::Shape(
+                "region_mass needs one row per mode".into(),
+            ));
         }
         let n_regions = self.region_names.len();
         for (m, mode) in self.modes.iter().enumerate() {
             if !mode.frequency_hz.is_finite() || mode.frequency_hz <= 0.0 {
-                return Err(BasisError::Mode { mode: m, reason: format!("frequency {} Hz is not > 0", mode.frequency_hz) });
+                return Err(BasisError::Mode {
+                    mode: m,
+                    reason: format!("frequency {} Hz is not > 0", mode.frequency_hz),
+                });
             }
             match (mode.band, mode.region) {
-                (Band::Rsh, None) => return Err(BasisError::Mode { mode: m, reason: "an RSHW needs a region".into() }),
+                (Band::Rsh, None) => {
+                    return Err(BasisError::Mode {
+                        mode: m,
+                        reason: "an RSHW needs a region".into(),
+                    });
+                }
                 (Band::Rsh, Some(r)) if r >= n_regions => {
-                    return Err(BasisError::Mode { mode: m, reason: format!("region {r} of {n_regions}") });
+                    return Err(BasisError::Mode {
+                        mode: m,
+                        reason: format!("region {r} of {n_regions}"),
+                    });
                 }
                 _ => {}
             }
             let row = &self.region_mass[m];
             if row.len() != n_regions || row.iter().any(|v| !v.is_finite() || *v < 0.0) {
-                return Err(BasisError::Mode { mode: m, reason: "region masses must be finite, ≥ 0, one per region".into() });
+                return Err(BasisError::Mode {
+                    mode: m,
+                    reason: "region masses must be finite, ≥ 0, one per region".into(),
+                });
             }
         }
         let n_csh = self.modes.iter().filter(|m| m.band == Band::Csh).count();
@@ -194,12 +232,21 @@ impl ModeBasis {
                 self.landscape.csh_projection.len()
             )));
         }
-        if self.landscape.csh_projection.iter().any(|p| p.len() != n_land || p.iter().any(|v| !v.is_finite())) {
-            return Err(BasisError::Shape("each CSHW projection needs one finite value per landscape node".into()));
+        if self
+            .landscape
+            .csh_projection
+            .iter()
+            .any(|p| p.len() != n_land || p.iter().any(|v| !v.is_finite()))
+        {
+            return Err(BasisError::Shape(
+                "each CSHW projection needs one finite value per landscape node".into(),
+            ));
         }
         for &(i, j, w) in &self.landscape.couplings {
             if i >= n_land || j >= n_land || i == j || !w.is_finite() || w < 0.0 {
-                return Err(BasisError::Shape(format!("landscape coupling ({i}, {j}, {w}) is invalid")));
+                return Err(BasisError::Shape(format!(
+                    "landscape coupling ({i}, {j}, {w}) is invalid"
+                )));
             }
         }
         Ok(())
@@ -212,8 +259,20 @@ impl ModeBasis {
 
     /// The lowest CSHW frequency (the fundamental), or the lowest frequency if no CSHW exists.
     pub fn fundamental_hz(&self) -> f64 {
-        let csh = self.modes.iter().filter(|m| m.band == Band::Csh).map(|m| m.frequency_hz).fold(f64::INFINITY, f64::min);
-        if csh.is_finite() { csh } else { self.modes.iter().map(|m| m.frequency_hz).fold(f64::INFINITY, f64::min) }
+        let csh = self
+            .modes
+            .iter()
+            .filter(|m| m.band == Band::Csh)
+            .map(|m| m.frequency_hz)
+            .fold(f64::INFINITY, f64::min);
+        if csh.is_finite() {
+            csh
+        } else {
+            self.modes
+                .iter()
+                .map(|m| m.frequency_hz)
+                .fold(f64::INFINITY, f64::min)
+        }
     }
 }
 
@@ -227,14 +286,28 @@ mod tests {
         let s = 0.5;
         let vectors = vec![vec![s, s, -s, -s], vec![0.0, 0.0, 0.6, 0.8]];
         let modes = vec![
-            ModeSpec { band: Band::Csh, region: None, frequency_hz: 1.0 },
-            ModeSpec { band: Band::Rsh, region: Some(1), frequency_hz: 3.0 },
+            ModeSpec {
+                band: Band::Csh,
+                region: None,
+                frequency_hz: 1.0,
+            },
+            ModeSpec {
+                band: Band::Rsh,
+                region: Some(1),
+                frequency_hz: 3.0,
+            },
         ];
         let regions = [Some(0), Some(0), Some(1), Some(1)];
         let edges = [(0, 1, 1.0), (1, 2, 2.0), (2, 3, 1.0)];
-        let basis =
-            ModeBasis::from_dense(&vectors, modes, &regions, vec!["a".into(), "b".into()], &edges, LandscapeLevel::Regions)
-                .expect("valid basis");
+        let basis = ModeBasis::from_dense(
+            &vectors,
+            modes,
+            &regions,
+            vec!["a".into(), "b".into()],
+            &edges,
+            LandscapeLevel::Regions,
+        )
+        .expect("valid basis");
         assert_eq!(basis.region_mass[0], vec![0.5, 0.5]);
         assert!((basis.region_mass[1][1] - 1.0).abs() < 1e-15);
         assert_eq!(basis.landscape.couplings, vec![(0, 1, 2.0)]);
@@ -253,11 +326,33 @@ mod tests {
 
     #[test]
     fn bad_input_is_reported() {
-        let modes = vec![ModeSpec { band: Band::Rsh, region: None, frequency_hz: 1.0 }];
-        let result = ModeBasis::from_dense(&[vec![1.0]], modes, &[Some(0)], vec!["a".into()], &[], LandscapeLevel::Regions);
+        let modes = vec![ModeSpec {
+            band: Band::Rsh,
+            region: None,
+            frequency_hz: 1.0,
+        }];
+        let result = ModeBasis::from_dense(
+            &[vec![1.0]],
+            modes,
+            &[Some(0)],
+            vec!["a".into()],
+            &[],
+            LandscapeLevel::Regions,
+        );
         assert!(matches!(result, Err(BasisError::Mode { mode: 0, .. })));
-        let modes = vec![ModeSpec { band: Band::Csh, region: None, frequency_hz: f64::NAN }];
-        let result = ModeBasis::from_dense(&[vec![1.0]], modes, &[Some(0)], vec!["a".into()], &[], LandscapeLevel::Regions);
+        let modes = vec![ModeSpec {
+            band: Band::Csh,
+            region: None,
+            frequency_hz: f64::NAN,
+        }];
+        let result = ModeBasis::from_dense(
+            &[vec![1.0]],
+            modes,
+            &[Some(0)],
+            vec!["a".into()],
+            &[],
+            LandscapeLevel::Regions,
+        );
         assert!(result.is_err());
     }
 }

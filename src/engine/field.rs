@@ -32,7 +32,10 @@ fn phi(a: f64, b: f64) -> (f64, f64) {
         // 1 − x/2 + x²/6 − x³/24; the next term is below 1e-18.
         let (x2r, x2i) = (a * a - b * b, 2.0 * a * b);
         let (x3r, x3i) = (x2r * a - x2i * b, x2r * b + x2i * a);
-        return (1.0 - a / 2.0 + x2r / 6.0 - x3r / 24.0, -b / 2.0 + x2i / 6.0 - x3i / 24.0);
+        return (
+            1.0 - a / 2.0 + x2r / 6.0 - x3r / 24.0,
+            -b / 2.0 + x2i / 6.0 - x3i / 24.0,
+        );
     }
     let decay = (-a).exp();
     // 1 − e^{−x} = 1 − e^{−a}(cos b − i sin b)
@@ -98,7 +101,11 @@ pub fn exact_step(
     noisy: bool,
 ) {
     let m = z_re.len();
-    let (ar, ai, sd) = (&coefficients.alpha_re[..m], &coefficients.alpha_im[..m], &coefficients.noise[..m]);
+    let (ar, ai, sd) = (
+        &coefficients.alpha_re[..m],
+        &coefficients.alpha_im[..m],
+        &coefficients.noise[..m],
+    );
     if noisy {
         for i in 0..m {
             let (x, y) = (z_re[i], z_im[i]);
@@ -117,7 +124,10 @@ pub fn exact_step(
         if pr == 0.0 && pi == 0.0 {
             continue;
         }
-        let (cr, ci) = (&coefficients.drive_re[d][..m], &coefficients.drive_im[d][..m]);
+        let (cr, ci) = (
+            &coefficients.drive_re[d][..m],
+            &coefficients.drive_im[d][..m],
+        );
         for i in 0..m {
             z_re[i] += cr[i] * pr - ci[i] * pi;
             z_im[i] += cr[i] * pi + ci[i] * pr;
@@ -131,15 +141,24 @@ mod tests {
 
     #[test]
     fn phi_matches_its_definition_on_both_sides_of_the_series_switch() {
-        for (a, b) in [(1e-5, 2e-5), (3e-5, 0.0), (0.0, 1e-4 * 0.99), (0.5, -2.0), (1e-3, 1e-3)] {
+        for (a, b) in [
+            (1e-5, 2e-5),
+            (3e-5, 0.0),
+            (0.0, 1e-4 * 0.99),
+            (0.5, -2.0),
+            (1e-3, 1e-3),
+        ] {
             let (pr, pi) = phi(a, b);
             // direct formula with the complex exponential in extended form
-            let decay = (-a as f64).exp();
+            let decay = (-a).exp();
             let (nr, ni) = (1.0 - decay * b.cos(), decay * b.sin());
             let m2 = a * a + b * b;
             let (dr, di) = ((nr * a + ni * b) / m2, (ni * a - nr * b) / m2);
             let tolerance = if m2 < 1e-6 { 1e-7 } else { 1e-13 };
-            assert!((pr - dr).abs() < tolerance && (pi - di).abs() < tolerance, "x = ({a}, {b}): ({pr}, {pi}) vs ({dr}, {di})");
+            assert!(
+                (pr - dr).abs() < tolerance && (pi - di).abs() < tolerance,
+                "x = ({a}, {b}): ({pr}, {pi}) vs ({dr}, {di})"
+            );
         }
         assert_eq!(phi(0.0, 0.0), (1.0, 0.0));
     }
@@ -154,7 +173,10 @@ mod tests {
             exact_step(&mut re, &mut im, &coefficients, &[], &mut stream, false);
         }
         let t: f64 = 3.0;
-        let expected = ((-0.2 * t).exp() * (5.0 * t).cos(), (-0.2 * t).exp() * (5.0 * t).sin());
+        let expected = (
+            (-0.2 * t).exp() * (5.0 * t).cos(),
+            (-0.2 * t).exp() * (5.0 * t).sin(),
+        );
         assert!((re[0] - expected.0).abs() < 1e-12 && (im[0] - expected.1).abs() < 1e-12);
     }
 }

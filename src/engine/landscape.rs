@@ -112,18 +112,30 @@ impl Landscape {
 
     /// `attempts` Metropolis attempts at temperature `temperature` (≥ 0) in external field
     /// `field`, each at a uniformly chosen site. Returns the number of accepted flips.
-    pub fn metropolis(&mut self, attempts: u64, temperature: f64, field: &[f64], rng: &mut Stream) -> u64 {
+    pub fn metropolis(
+        &mut self,
+        attempts: u64,
+        temperature: f64,
+        field: &[f64],
+        rng: &mut Stream,
+    ) -> u64 {
         let n = self.n;
         if n == 0 {
             return 0;
         }
-        let inverse_temperature = if temperature > 0.0 { 1.0 / temperature } else { f64::INFINITY };
+        let inverse_temperature = if temperature > 0.0 {
+            1.0 / temperature
+        } else {
+            f64::INFINITY
+        };
         let mut accepted = 0;
         for _ in 0..attempts {
             let i = rng.index(n);
             let s = self.spins[i];
             let delta = 2.0 * s * (self.local[i] + field[i]);
-            let accept = delta <= 0.0 || (inverse_temperature.is_finite() && rng.uniform() < (-delta * inverse_temperature).exp());
+            let accept = delta <= 0.0
+                || (inverse_temperature.is_finite()
+                    && rng.uniform() < (-delta * inverse_temperature).exp());
             if accept {
                 let flipped = -s;
                 self.spins[i] = flipped;
@@ -144,7 +156,8 @@ impl Landscape {
             let si = self.spins[i];
             for e in self.row_start[i]..self.row_start[i + 1] {
                 let sj = self.spins[self.column[e]];
-                self.coupling[e] += rate_dt * (hebb * si * sj - relax * (self.coupling[e] - self.baseline[e]));
+                self.coupling[e] +=
+                    rate_dt * (hebb * si * sj - relax * (self.coupling[e] - self.baseline[e]));
             }
         }
         self.recompute_local_fields();
@@ -187,7 +200,11 @@ impl Landscape {
                 }
             }
         }
-        if total > 0.0 { unsatisfied / total } else { 0.0 }
+        if total > 0.0 {
+            unsatisfied / total
+        } else {
+            0.0
+        }
     }
 
     /// Overlap (1/n) Σ ξ_i s_i with a pattern.
@@ -195,7 +212,12 @@ impl Landscape {
         if self.n == 0 {
             return 0.0;
         }
-        self.spins.iter().zip(pattern).map(|(s, x)| s * x).sum::<f64>() / self.n as f64
+        self.spins
+            .iter()
+            .zip(pattern)
+            .map(|(s, x)| s * x)
+            .sum::<f64>()
+            / self.n as f64
     }
 
     /// Largest |J| over the stored entries; used to detect divergence.
@@ -208,7 +230,12 @@ impl Landscape {
         if self.coupling.is_empty() {
             return 0.0;
         }
-        self.coupling.iter().zip(&self.baseline).map(|(a, b)| (a - b).abs()).sum::<f64>() / self.coupling.len() as f64
+        self.coupling
+            .iter()
+            .zip(&self.baseline)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f64>()
+            / self.coupling.len() as f64
     }
 }
 
@@ -272,7 +299,10 @@ mod tests {
         let var = series.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
         let mut tau = 1.0;
         for lag in 1..n / 10 {
-            let c = (0..n - lag).map(|t| (series[t] - mean) * (series[t + lag] - mean)).sum::<f64>() / ((n - lag) as f64 * var);
+            let c = (0..n - lag)
+                .map(|t| (series[t] - mean) * (series[t + lag] - mean))
+                .sum::<f64>()
+                / ((n - lag) as f64 * var);
             if c <= 0.0 {
                 break;
             }
@@ -288,7 +318,9 @@ mod tests {
         // Exact enumeration of the 1024 states.
         let mut weights = vec![0.0; 1024];
         for (state, weight) in weights.iter_mut().enumerate() {
-            let spins: Vec<f64> = (0..10).map(|i| if state >> i & 1 == 1 { 1.0 } else { -1.0 }).collect();
+            let spins: Vec<f64> = (0..10)
+                .map(|i| if state >> i & 1 == 1 { 1.0 } else { -1.0 })
+                .collect();
             *weight = (-landscape.energy_of(&spins, &field) / temperature).exp();
         }
         let z: f64 = weights.iter().sum();
@@ -307,7 +339,14 @@ mod tests {
         let mut counts = vec![0u64; 1024];
         for _ in 0..samples {
             landscape.metropolis(thin, temperature, &field, &mut rng);
-            let state = landscape.spins().iter().enumerate().fold(0usize, |acc, (i, s)| if *s > 0.0 { acc | 1 << i } else { acc });
+            let state = landscape
+                .spins()
+                .iter()
+                .enumerate()
+                .fold(
+                    0usize,
+                    |acc, (i, s)| if *s > 0.0 { acc | 1 << i } else { acc },
+                );
             counts[state] += 1;
         }
         // χ² over states with expected count ≥ 5; the rest pooled into one bin.
@@ -331,12 +370,20 @@ mod tests {
         // Upper 0.1% point of χ²(dof) by the Wilson–Hilferty approximation (z = 3.09).
         let a = 2.0 / (9.0 * dof);
         let critical = dof * (1.0 - a + 3.09 * a.sqrt()).powi(3);
-        assert!(bins > 100, "too few populated states ({bins}) for a meaningful test");
-        assert!(chi2 < critical, "χ² = {chi2:.1} over {bins} bins exceeds {critical:.1} (thin = {thin})");
+        assert!(
+            bins > 100,
+            "too few populated states ({bins}) for a meaningful test"
+        );
+        assert!(
+            chi2 < critical,
+            "χ² = {chi2:.1} over {bins} bins exceeds {critical:.1} (thin = {thin})"
+        );
         // The same samples judged against a 15% wrong temperature must fail: the check can fail.
         let mut wrong_weights = vec![0.0; 1024];
         for (state, weight) in wrong_weights.iter_mut().enumerate() {
-            let spins: Vec<f64> = (0..10).map(|i| if state >> i & 1 == 1 { 1.0 } else { -1.0 }).collect();
+            let spins: Vec<f64> = (0..10)
+                .map(|i| if state >> i & 1 == 1 { 1.0 } else { -1.0 })
+                .collect();
             *weight = (-landscape.energy_of(&spins, &field) / (1.15 * temperature)).exp();
         }
         let wrong_z: f64 = wrong_weights.iter().sum();
@@ -347,7 +394,10 @@ mod tests {
                 wrong += (counts[state] as f64 - expected).powi(2) / expected;
             }
         }
-        assert!(wrong > critical, "the χ² statistic is not sensitive enough ({wrong:.1})");
+        assert!(
+            wrong > critical,
+            "the χ² statistic is not sensitive enough ({wrong:.1})"
+        );
     }
 
     /// A frustrated instance: Sherrington–Kirkpatrick ±J couplings on 48 spins.
@@ -362,7 +412,9 @@ mod tests {
             }
         }
         let mut landscape = Landscape::from_couplings(n, &couplings);
-        let spins: Vec<f64> = (0..n).map(|_| if rng.uniform() < 0.5 { -1.0 } else { 1.0 }).collect();
+        let spins: Vec<f64> = (0..n)
+            .map(|_| if rng.uniform() < 0.5 { -1.0 } else { 1.0 })
+            .collect();
         landscape.set_spins(&spins);
         landscape
     }
@@ -425,7 +477,17 @@ mod tests {
         // Path of three nodes: eigenvalues ±√2 and 0 (bipartite).
         let value = largest_eigenvalue(3, &[(0, 1, 1.0), (1, 2, 1.0)]);
         assert!((value - 2f64.sqrt()).abs() < 1e-9, "{value}");
-        let complete = largest_eigenvalue(4, &[(0, 1, 1.0), (0, 2, 1.0), (0, 3, 1.0), (1, 2, 1.0), (1, 3, 1.0), (2, 3, 1.0)]);
+        let complete = largest_eigenvalue(
+            4,
+            &[
+                (0, 1, 1.0),
+                (0, 2, 1.0),
+                (0, 3, 1.0),
+                (1, 2, 1.0),
+                (1, 3, 1.0),
+                (2, 3, 1.0),
+            ],
+        );
         assert!((complete - 3.0).abs() < 1e-9);
     }
 }

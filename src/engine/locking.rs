@@ -43,7 +43,7 @@ pub struct LockPair {
 impl LockPair {
     /// o_jk / (p q): the coupling before ε and the power weights.
     pub fn strength(&self) -> f64 {
-        self.overlap / f64::from(self.p * self.q)
+        self.overlap / (f64::from(self.p) * f64::from(self.q))
     }
 }
 
@@ -66,12 +66,17 @@ pub fn refresh_ratios(pairs: &mut [LockPair], omega: &[f64], max_q: u32) {
 
 /// The links of one metronome at angular frequency `metro_omega` to every mode whose order
 /// weight 1/(p q) is at least `prune_below`.
-pub fn metronome_links(metro_omega: f64, omega: &[f64], max_q: u32, prune_below: f64) -> Vec<MetronomeLink> {
+pub fn metronome_links(
+    metro_omega: f64,
+    omega: &[f64],
+    max_q: u32,
+    prune_below: f64,
+) -> Vec<MetronomeLink> {
     let mut links = Vec::new();
     for (mode, &w) in omega.iter().enumerate() {
         // ψ = p θ_metro − q θ_m is stationary when p Ω = q ω_m, i.e. p/q ≈ ω_m / Ω.
         let (p, q) = best_rational(w / metro_omega, max_q);
-        if 1.0 / f64::from(p * q) >= prune_below {
+        if 1.0 / (f64::from(p) * f64::from(q)) >= prune_below {
             links.push(MetronomeLink { mode, p, q });
         }
     }
@@ -85,10 +90,9 @@ fn wrap(angle: f64) -> f64 {
     angle - two_pi * (angle / two_pi).round()
 }
 
-/// Scratch and inputs of one locking update.
+/// Inputs of one locking update.
 pub struct LockingInputs<'a> {
     pub epsilon: f64,
-    pub dt: f64,
     /// Phases θ_m of every mode (wrapped).
     pub theta: &'a [f64],
     /// Energies E_m.
@@ -117,7 +121,11 @@ pub fn pair_coupling(
         }
         let (ej, ek) = (inputs.energy[pair.j], inputs.energy[pair.k]);
         let total = ej + ek;
-        let (pi_kj, pi_jk) = if total > 0.0 { (ek / total, ej / total) } else { (0.5, 0.5) };
+        let (pi_kj, pi_jk) = if total > 0.0 {
+            (ek / total, ej / total)
+        } else {
+            (0.5, 0.5)
+        };
         let kick = inputs.epsilon * pair.strength() * s;
         dtheta[pair.j] += kick * pi_kj / q;
         dtheta[pair.k] -= kick * pi_jk / p;
@@ -127,7 +135,13 @@ pub fn pair_coupling(
 /// Accumulates the pull of a metronome of phase `metro_phase` and strength `coupling`
 /// (already multiplied by its envelope): the virtual oscillator has infinite power, so it
 /// pulls each mode fully and is never pushed back.
-pub fn metronome_coupling(links: &[MetronomeLink], metro_phase: f64, coupling: f64, theta: &[f64], dtheta: &mut [f64]) {
+pub fn metronome_coupling(
+    links: &[MetronomeLink],
+    metro_phase: f64,
+    coupling: f64,
+    theta: &[f64],
+    dtheta: &mut [f64],
+) {
     for link in links {
         let (p, q) = (f64::from(link.p), f64::from(link.q));
         let psi = wrap(p * metro_phase) - wrap(q * theta[link.mode]);
@@ -151,7 +165,13 @@ pub fn apply_rotation(z_re: &mut [f64], z_im: &mut [f64], dtheta: &mut [f64], dt
 /// The integration index: mean of the locking indices |⟨e^{iψ}⟩| weighted by o_jk times the
 /// pair's harmonic power Ē_j Ē_k/(Ē_j + Ē_k). With `region`, only that region's pairs.
 /// Returns 0 when no pair carries power.
-pub fn integration(pairs: &[LockPair], index_re: &[f64], index_im: &[f64], mean_energy: &[f64], region: Option<usize>) -> f64 {
+pub fn integration(
+    pairs: &[LockPair],
+    index_re: &[f64],
+    index_im: &[f64],
+    mean_energy: &[f64],
+    region: Option<usize>,
+) -> f64 {
     let (mut numerator, mut denominator) = (0.0, 0.0);
     for (n, pair) in pairs.iter().enumerate() {
         if region.is_some_and(|r| r != pair.region) {
@@ -165,7 +185,11 @@ pub fn integration(pairs: &[LockPair], index_re: &[f64], index_im: &[f64], mean_
         numerator += weight * index_re[n].hypot(index_im[n]);
         denominator += weight;
     }
-    if denominator > 0.0 { numerator / denominator } else { 0.0 }
+    if denominator > 0.0 {
+        numerator / denominator
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]

@@ -34,12 +34,13 @@ pub fn harmonicity(ratio: f64) -> f64 {
         // Only p near r·q can contribute (others are below e^{−18}); p·q ≤ 64 bounds the rest.
         let centre = (ratio * f64::from(q)).round() as i64;
         for p in (centre - 1).max(1)..=centre + 1 {
-            let p = p as u32;
-            if p * q > HARMONICITY_MAX_ORDER {
+            if p * i64::from(q) > i64::from(HARMONICITY_MAX_ORDER) {
                 continue;
             }
+            let p = p as u32;
             let log_error = (ratio * f64::from(q) / f64::from(p)).ln();
-            let value = (-(log_error * log_error) / (2.0 * HARMONICITY_WIDTH * HARMONICITY_WIDTH)).exp()
+            let value = (-(log_error * log_error) / (2.0 * HARMONICITY_WIDTH * HARMONICITY_WIDTH))
+                .exp()
                 / f64::from(p * q).sqrt();
             best = best.max(value);
         }
@@ -59,7 +60,11 @@ impl SpectrumKernels {
                 harmonicity_values.push(harmonicity(frequencies[j] / frequencies[k]));
             }
         }
-        SpectrumKernels { roughness: roughness_values, harmonicity: harmonicity_values, len }
+        SpectrumKernels {
+            roughness: roughness_values,
+            harmonicity: harmonicity_values,
+            len,
+        }
     }
 
     /// (consonance, dissonance), each normalised by Σ_{j<k} a_j a_k (0 when that is 0).
@@ -76,7 +81,11 @@ impl SpectrumKernels {
                 index += 1;
             }
         }
-        if norm > 0.0 { (consonance / norm, dissonance / norm) } else { (0.0, 0.0) }
+        if norm > 0.0 {
+            (consonance / norm, dissonance / norm)
+        } else {
+            (0.0, 0.0)
+        }
     }
 }
 
@@ -86,14 +95,22 @@ pub fn noise(mean_energy: &[f64], demod_re: &[f64], demod_im: &[f64]) -> f64 {
     if total <= 0.0 {
         return 0.0;
     }
-    let coherent: f64 = demod_re.iter().zip(demod_im).map(|(a, b)| a * a + b * b).sum();
+    let coherent: f64 = demod_re
+        .iter()
+        .zip(demod_im)
+        .map(|(a, b)| a * a + b * b)
+        .sum();
     1.0 - coherent / total
 }
 
 /// V = (C − D)/(C + D) · (1 − N), 0 when C + D = 0.
 pub fn valence(consonance: f64, dissonance: f64, noise: f64) -> f64 {
     let sum = consonance + dissonance;
-    if sum > 0.0 { (consonance - dissonance) / sum * (1.0 - noise) } else { 0.0 }
+    if sum > 0.0 {
+        (consonance - dissonance) / sum * (1.0 - noise)
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]
@@ -109,7 +126,10 @@ mod tests {
         let at_peak = roughness(f, f + peak);
         assert_eq!(roughness(f, f), 0.0);
         assert!(at_peak > roughness(f, f + 0.8 * peak) && at_peak > roughness(f, f + 1.2 * peak));
-        assert!(roughness(f, 2.0 * f) < 0.05 * at_peak, "an octave is far smoother than the peak");
+        assert!(
+            roughness(f, 2.0 * f) < 0.05 * at_peak,
+            "an octave is far smoother than the peak"
+        );
     }
 
     #[test]
@@ -118,7 +138,11 @@ mod tests {
         assert!((harmonicity(1.0) - 1.0).abs() < 1e-12);
         assert!((harmonicity(1.5) - 1.0 / 6f64.sqrt()).abs() < 1e-12);
         assert!(harmonicity(2.0) > harmonicity(1.5));
-        assert!(harmonicity(golden) < 0.25 * harmonicity(1.5), "{}", harmonicity(golden));
+        assert!(
+            harmonicity(golden) < 0.25 * harmonicity(1.5),
+            "{}",
+            harmonicity(golden)
+        );
     }
 
     #[test]

@@ -11,6 +11,10 @@
 //! plan, the basis and the seed, so reruns are bit-identical and a restored snapshot continues
 //! exactly as the uninterrupted run.
 
+// The numerical kernels walk several parallel per-mode arrays with one index; iterator
+// chains over four or five slices would hide the arithmetic they carry.
+#![allow(clippy::needless_range_loop)]
+
 pub mod basis;
 pub mod field;
 pub mod landscape;
@@ -29,7 +33,8 @@ pub use basis::{BasisError, LandscapeGraph, LandscapeLevel, ModeBasis, ModeSpec}
 pub use record::{Column, Event, EventKind, Recorder};
 
 use crate::plan::{
-    Action, Band, Envelope, FieldInit, MemoryEstimate, PatternKind, Plan, PlanError, Quantity, SpinInit,
+    Action, Band, Envelope, FieldInit, MemoryEstimate, PatternKind, Plan, PlanError, Quantity,
+    SpinInit,
 };
 use field::StepCoefficients;
 use landscape::Landscape;
@@ -50,7 +55,11 @@ pub enum EngineError {
     Mismatch(String),
     /// A quantity became NaN, infinite or overflowed; nothing after it is written.
     #[error("divergence at step {step}: {quantity} is {value}")]
-    Divergence { step: u64, quantity: String, value: f64 },
+    Divergence {
+        step: u64,
+        quantity: String,
+        value: f64,
+    },
     #[error("snapshot does not fit this plan and basis: {0}")]
     Snapshot(String),
 }
@@ -70,16 +79,38 @@ struct Compiled {
 #[derive(Debug, Clone)]
 enum CompiledAction {
     /// Injection rate per mode at envelope 1.
-    Broadband { rate_per_mode: Vec<f64> },
+    Broadband {
+        rate_per_mode: Vec<f64>,
+    },
     /// Index into the drive slots.
-    Drive { slot: usize, habituation: Option<(f64, f64)> },
+    Drive {
+        slot: usize,
+        habituation: Option<(f64, f64)>,
+    },
     /// Index into the metronome slots.
-    Metronome { slot: usize, omega: f64, coupling: f64 },
-    Suppression { level: f64 },
-    Content { pattern: usize, strength: f64 },
-    Weaken { delta_gamma: f64, rate: f64 },
-    Detune { regions: Vec<usize>, rate: f64 },
-    Restore { rate: f64 },
+    Metronome {
+        slot: usize,
+        omega: f64,
+        coupling: f64,
+    },
+    Suppression {
+        level: f64,
+    },
+    Content {
+        pattern: usize,
+        strength: f64,
+    },
+    Weaken {
+        delta_gamma: f64,
+        rate: f64,
+    },
+    Detune {
+        regions: Vec<usize>,
+        rate: f64,
+    },
+    Restore {
+        rate: f64,
+    },
 }
 
 /// The landscape with its patterns and bookkeeping.
@@ -150,6 +181,10 @@ pub struct Current {
     pub suppression: f64,
     /// T = Σ E / (M Θ_rest).
     pub temperature: f64,
+    /// T̄ = Σ ⟨E⟩ / (M Θ_rest) over the metrics window: the temperature the slow layer feels
+    /// (landscape temperature, plasticity, events), free of the instantaneous fluctuation of
+    /// a few modes.
+    pub smoothed_temperature: f64,
     /// T per band (Csh, Rsh, Ssh); 0 for an empty band.
     pub band_temperature: [f64; 3],
     /// Σ E per band.
@@ -180,6 +215,10 @@ pub struct Engine {
     detune_reference: Vec<Option<(usize, usize)>>,
     coefficients: StepCoefficients,
     coefficient_key: Vec<f64>,
+    key_scratch: Vec<f64>,
+    /// Whether any mode has a non-zero noise amplitude (skips the draws when none has).
+    noisy: bool,
+    drive_phasor: Vec<(f64, f64)>,
     gamma: Vec<f64>,
     theta_star: Vec<f64>,
     injection: Vec<f64>,
@@ -217,7 +256,10 @@ fn smoothing(window: u64) -> f64 {
 }
 
 fn spins_to_i8(spins: &[f64]) -> Vec<i8> {
-    spins.iter().map(|s| if *s > 0.0 { 1 } else { -1 }).collect()
+    spins
+        .iter()
+        .map(|s| if *s > 0.0 { 1 } else { -1 })
+        .collect()
 }
 
 fn spins_to_f64(spins: &[i8]) -> Vec<f64> {
@@ -239,33 +281,42 @@ impl Engine {
         let dt = plan.dt;
         let bands: Vec<Band> = basis.modes.iter().map(|mode| mode.band).collect();
         let mode_region: Vec<Option<usize>> = basis.modes.iter().map(|mode| mode.region).collect();
-        let base_omega: Vec<f64> = basis.modes.iter().map(|mode| std::f64::consts::TAU * mode.frequency_hz).collect();
+        let base_omega: Vec<f64> = basis
+            .modes
+            .iter()
+            .map(|mode| std::f64::consts::TAU * mode.frequency_hz)
+            .collect();
         let mut band_count = [0usize; 3];
         for band in &bands {
             band_count[band.index()] += 1;
         }
         let kappa = bands.iter().map(|b| plan.sinks.affinity.get(*b)).collect();
         let n_regions = basis.region_names.len();
-        let region_weights = |what: &str, list: &[crate::plan::RegionWeight]| -> Result<Vec<f64>, EngineError> {
-            // Per mode: the band weight is applied by the caller; here the region weight.
-            if list.is_empty() {
-                return Ok(vec![1.0; m]);
-            }
-            let mut by_region = vec![0.0; n_regions];
-            for entry in list {
-                let r = basis
-                    .region_index(&entry.region)
-                    .ok_or_else(|| EngineError::Mismatch(format!("{what}: unknown region `{}`", entry.region)))?;
-                by_region[r] += entry.weight;
-            }
-            Ok((0..m)
-                .map(|mode| match basis.modes[mode].region {
-                    Some(r) => by_region[r],
-                    // A global mode takes the weights in proportion to its mass in each region.
-                    None => basis.region_mass[mode].iter().zip(&by_region).map(|(a, b)| a * b).sum(),
-                })
-                .collect())
-        };
+        let region_weights =
+            |what: &str, list: &[crate::plan::RegionWeight]| -> Result<Vec<f64>, EngineError> {
+                // Per mode: the band weight is applied by the caller; here the region weight.
+                if list.is_empty() {
+                    return Ok(vec![1.0; m]);
+                }
+                let mut by_region = vec![0.0; n_regions];
+                for entry in list {
+                    let r = basis.region_index(&entry.region).ok_or_else(|| {
+                        EngineError::Mismatch(format!("{what}: unknown region `{}`", entry.region))
+                    })?;
+                    by_region[r] += entry.weight;
+                }
+                Ok((0..m)
+                    .map(|mode| match basis.modes[mode].region {
+                        Some(r) => by_region[r],
+                        // A global mode takes the weights in proportion to its mass in each region.
+                        None => basis.region_mass[mode]
+                            .iter()
+                            .zip(&by_region)
+                            .map(|(a, b)| a * b)
+                            .sum(),
+                    })
+                    .collect())
+            };
         // Landscape first: content components refer to its patterns.
         let landscape = match &plan.landscape {
             Some(settings) => Some(build_landscape(plan, settings, basis)?),
@@ -279,66 +330,119 @@ impl Engine {
             for (index, component) in source.components.iter().enumerate() {
                 let what = format!("source `{}` component {}", source.name, index + 1);
                 let action = match &component.action {
-                    Action::Broadband { rate, bands: weights, regions } => {
+                    Action::Broadband {
+                        rate,
+                        bands: weights,
+                        regions,
+                    } => {
                         let region_w = region_weights(&what, regions)?;
                         CompiledAction::Broadband {
-                            rate_per_mode: (0..m).map(|i| rate * weights.get(bands[i]) * region_w[i]).collect(),
+                            rate_per_mode: (0..m)
+                                .map(|i| rate * weights.get(bands[i]) * region_w[i])
+                                .collect(),
                         }
                     }
-                    Action::Drive { frequency_hz, amplitude, bands: weights, regions, habituation } => {
+                    Action::Drive {
+                        frequency_hz,
+                        amplitude,
+                        bands: weights,
+                        regions,
+                        habituation,
+                    } => {
                         let region_w = region_weights(&what, regions)?;
                         drive_omega.push(std::f64::consts::TAU * frequency_hz);
-                        drive_gain.push((0..m).map(|i| amplitude * weights.get(bands[i]) * region_w[i]).collect::<Vec<f64>>());
+                        drive_gain.push(
+                            (0..m)
+                                .map(|i| amplitude * weights.get(bands[i]) * region_w[i])
+                                .collect::<Vec<f64>>(),
+                        );
                         CompiledAction::Drive {
                             slot: drive_omega.len() - 1,
-                            habituation: habituation.as_ref().map(|h| (h.time_constant_steps as f64, h.depth)),
+                            habituation: habituation
+                                .as_ref()
+                                .map(|h| (h.time_constant_steps as f64, h.depth)),
                         }
                     }
-                    Action::Metronome { frequency_hz, coupling } => {
+                    Action::Metronome {
+                        frequency_hz,
+                        coupling,
+                    } => {
                         let omega = std::f64::consts::TAU * frequency_hz;
                         metronome_omegas.push(omega);
-                        CompiledAction::Metronome { slot: metronome_omegas.len() - 1, omega, coupling: *coupling }
+                        CompiledAction::Metronome {
+                            slot: metronome_omegas.len() - 1,
+                            omega,
+                            coupling: *coupling,
+                        }
                     }
-                    Action::SinkSuppression { level } => CompiledAction::Suppression { level: *level },
+                    Action::SinkSuppression { level } => {
+                        CompiledAction::Suppression { level: *level }
+                    }
                     Action::Content { pattern, strength } => {
-                        let run = landscape
-                            .as_ref()
-                            .ok_or_else(|| EngineError::Mismatch(format!("{what}: a content pattern needs a landscape")))?;
+                        let run = landscape.as_ref().ok_or_else(|| {
+                            EngineError::Mismatch(format!(
+                                "{what}: a content pattern needs a landscape"
+                            ))
+                        })?;
                         let index = run
                             .pattern_names
                             .iter()
                             .position(|p| p == pattern)
-                            .ok_or_else(|| EngineError::Mismatch(format!("{what}: unknown pattern `{pattern}`")))?;
-                        CompiledAction::Content { pattern: index, strength: *strength }
+                            .ok_or_else(|| {
+                                EngineError::Mismatch(format!(
+                                    "{what}: unknown pattern `{pattern}`"
+                                ))
+                            })?;
+                        CompiledAction::Content {
+                            pattern: index,
+                            strength: *strength,
+                        }
                     }
-                    Action::WeakenCsh { delta_gamma, rate } => CompiledAction::Weaken { delta_gamma: *delta_gamma, rate: *rate },
+                    Action::WeakenCsh { delta_gamma, rate } => CompiledAction::Weaken {
+                        delta_gamma: *delta_gamma,
+                        rate: *rate,
+                    },
                     Action::DetuneRegion { region, rate } => {
                         let regions = match region {
                             None => (0..n_regions).collect(),
-                            Some(name) => vec![
-                                basis
-                                    .region_index(name)
-                                    .ok_or_else(|| EngineError::Mismatch(format!("{what}: unknown region `{name}`")))?,
-                            ],
+                            Some(name) => vec![basis.region_index(name).ok_or_else(|| {
+                                EngineError::Mismatch(format!("{what}: unknown region `{name}`"))
+                            })?],
                         };
-                        CompiledAction::Detune { regions, rate: *rate }
+                        CompiledAction::Detune {
+                            regions,
+                            rate: *rate,
+                        }
                     }
                     Action::Restore { rate } => CompiledAction::Restore { rate: *rate },
                 };
-                components.push(Compiled { envelope: component.envelope.clone(), scale: component.scale, action });
+                components.push(Compiled {
+                    envelope: component.envelope.clone(),
+                    scale: component.scale,
+                    action,
+                });
             }
         }
         // Locking pairs: every RSHW with every CSHW whose mass in its region is not negligible.
         let mut pairs = Vec::new();
         for j in 0..m {
-            let (Band::Rsh, Some(r)) = (bands[j], mode_region[j]) else { continue };
+            let (Band::Rsh, Some(r)) = (bands[j], mode_region[j]) else {
+                continue;
+            };
             for k in 0..m {
                 if bands[k] != Band::Csh {
                     continue;
                 }
                 let overlap = basis.region_mass[k][r];
                 if overlap >= plan.locking.prune_below && overlap > 0.0 {
-                    pairs.push(LockPair { j, k, region: r, p: 1, q: 1, overlap });
+                    pairs.push(LockPair {
+                        j,
+                        k,
+                        region: r,
+                        p: 1,
+                        q: 1,
+                        overlap,
+                    });
                 }
             }
         }
@@ -347,9 +451,11 @@ impl Engine {
             let lowest_rsh = (0..m)
                 .filter(|&j| bands[j] == Band::Rsh && mode_region[j] == Some(r))
                 .min_by(|a, b| base_omega[*a].total_cmp(&base_omega[*b]));
-            let heaviest_csh = (0..m)
-                .filter(|&k| bands[k] == Band::Csh)
-                .max_by(|a, b| basis.region_mass[*a][r].total_cmp(&basis.region_mass[*b][r]).then(b.cmp(a)));
+            let heaviest_csh = (0..m).filter(|&k| bands[k] == Band::Csh).max_by(|a, b| {
+                basis.region_mass[*a][r]
+                    .total_cmp(&basis.region_mass[*b][r])
+                    .then(b.cmp(a))
+            });
             if let (Some(j), Some(k)) = (lowest_rsh, heaviest_csh) {
                 *reference = Some((j, k));
             }
@@ -358,27 +464,23 @@ impl Engine {
             FieldInit::Zero => (vec![0.0; m], vec![0.0; m]),
             FieldInit::Amplitudes { values } => {
                 if values.len() != m {
-                    return Err(EngineError::Mismatch(format!("{} initial amplitudes for {m} modes", values.len())));
+                    return Err(EngineError::Mismatch(format!(
+                        "{} initial amplitudes for {m} modes",
+                        values.len()
+                    )));
                 }
                 if values.iter().flatten().any(|v| !v.is_finite()) {
-                    return Err(EngineError::Mismatch("initial amplitudes must be finite".into()));
+                    return Err(EngineError::Mismatch(
+                        "initial amplitudes must be finite".into(),
+                    ));
                 }
-                (values.iter().map(|v| v[0]).collect(), values.iter().map(|v| v[1]).collect())
+                (
+                    values.iter().map(|v| v[0]).collect(),
+                    values.iter().map(|v| v[1]).collect(),
+                )
             }
-            FieldInit::Equilibrium => {
-                let clock = CoolingClock::new(&plan.cooling);
-                let theta = clock.theta(&plan.cooling, 0);
-                let mut rng = Stream::new(plan.seed, stream::INITIAL_FIELD);
-                let scale = (0.5 * theta).sqrt();
-                let mut re = Vec::with_capacity(m);
-                let mut im = Vec::with_capacity(m);
-                for _ in 0..m {
-                    let (a, b) = rng.normal_pair();
-                    re.push(scale * a);
-                    im.push(scale * b);
-                }
-                (re, im)
-            }
+            // Drawn below, once the bath targets Θ*_m(0) are known.
+            FieldInit::Equilibrium => (vec![0.0; m], vec![0.0; m]),
         };
         let n_pairs = pairs.len();
         let n_drives = drive_omega.len();
@@ -402,6 +504,9 @@ impl Engine {
             detune_reference,
             coefficients: StepCoefficients::default(),
             coefficient_key: Vec::new(),
+            key_scratch: Vec::new(),
+            noisy: false,
+            drive_phasor: vec![(0.0, 0.0); n_drives],
             gamma: vec![0.0; m],
             theta_star: vec![0.0; m],
             injection: vec![0.0; m],
@@ -431,8 +536,19 @@ impl Engine {
             current: Current::default(),
             recorder: Recorder::default(),
         };
-        engine.metronome_omegas_init(&metronome_omegas);
         engine.frequencies_changed();
+        let theta0 = engine.cooling_clock.theta(&engine.plan.cooling, 0);
+        engine.evaluate_inputs(0, theta0)?;
+        if engine.plan.field.initial == FieldInit::Equilibrium {
+            // Each mode starts in its stationary law at step 0: complex normal of variance Θ*_m.
+            let mut rng = Stream::new(engine.plan.seed, stream::INITIAL_FIELD);
+            for i in 0..m {
+                let scale = (0.5 * engine.theta_star[i]).sqrt();
+                let (a, b) = rng.normal_pair();
+                engine.z_re[i] = scale * a;
+                engine.z_im[i] = scale * b;
+            }
+        }
         // The moving averages start from the initial field so that early windows are unbiased.
         for i in 0..m {
             let e = engine.z_re[i] * engine.z_re[i] + engine.z_im[i] * engine.z_im[i];
@@ -441,8 +557,6 @@ impl Engine {
             engine.demod_re[i] = engine.z_re[i];
             engine.demod_im[i] = engine.z_im[i];
         }
-        let theta0 = engine.cooling_clock.theta(&engine.plan.cooling, 0);
-        engine.evaluate_inputs(0, theta0)?;
         engine.update_temperatures();
         if let Some(run) = &mut engine.landscape {
             run.field = vec![0.0; run.landscape.len()];
@@ -454,18 +568,6 @@ impl Engine {
         Ok(engine)
     }
 
-    fn metronome_omegas_init(&mut self, omegas: &[f64]) {
-        // Links are rebuilt from the current mode frequencies in `frequencies_changed`.
-        self.metronome_links = omegas.iter().map(|_| Vec::new()).collect();
-        let mut index = 0;
-        for component in &mut self.components {
-            if let CompiledAction::Metronome { slot, .. } = &mut component.action {
-                *slot = index;
-                index += 1;
-            }
-        }
-    }
-
     /// Recomputes everything derived from the mode frequencies (after detuning).
     fn frequencies_changed(&mut self) {
         for i in 0..self.omega.len() {
@@ -474,7 +576,11 @@ impl Engine {
                 _ => self.base_omega[i],
             };
         }
-        locking::refresh_ratios(&mut self.pairs, &self.omega, self.plan.locking.max_denominator);
+        locking::refresh_ratios(
+            &mut self.pairs,
+            &self.omega,
+            self.plan.locking.max_denominator,
+        );
         for component in &self.components {
             if let CompiledAction::Metronome { slot, omega, .. } = component.action {
                 self.metronome_links[slot] = locking::metronome_links(
@@ -485,7 +591,11 @@ impl Engine {
                 );
             }
         }
-        self.demod_rotation = self.omega.iter().map(|w| (-w * self.dt).sin_cos()).collect();
+        self.demod_rotation = self
+            .omega
+            .iter()
+            .map(|w| (-w * self.dt).sin_cos())
+            .collect();
         self.coefficient_key.clear();
         *self.kernels.borrow_mut() = None;
     }
@@ -496,7 +606,9 @@ impl Engine {
         let plan = &self.plan;
         self.envelope_values.clear();
         for component in &self.components {
-            self.envelope_values.push(schedule::envelope_value(&component.envelope, step, self.dt) * component.scale);
+            self.envelope_values.push(
+                schedule::envelope_value(&component.envelope, step, self.dt) * component.scale,
+            );
         }
         let sigma = schedule::profile_value(&plan.sinks.profile, step);
         let mut pass = 1.0;
@@ -512,7 +624,8 @@ impl Engine {
         self.current.sink_gain = sink_gain;
         self.current.suppression = suppression;
         // The key of every input of the coefficients; unchanged key ⇒ unchanged coefficients.
-        let mut key = Vec::with_capacity(4 + self.components.len());
+        let mut key = std::mem::take(&mut self.key_scratch);
+        key.clear();
         key.push(theta);
         key.push(sink_gain);
         for (component, a) in self.components.iter().zip(&self.envelope_values) {
@@ -521,6 +634,7 @@ impl Engine {
             }
         }
         if key == self.coefficient_key {
+            self.key_scratch = key;
             return Ok(());
         }
         let m = self.omega.len();
@@ -536,18 +650,33 @@ impl Engine {
         }
         for i in 0..m {
             self.gamma[i] = plan.field.gamma0 + sink_gain * self.kappa[i] + self.delta_gamma[i];
-            let target = if self.injection[i] == 0.0 { theta } else { theta + self.injection[i] / (2.0 * self.gamma[i]) };
+            let target = if self.injection[i] == 0.0 {
+                theta
+            } else {
+                theta + self.injection[i] / (2.0 * self.gamma[i])
+            };
             if !target.is_finite() || target < 0.0 {
                 return Err(EngineError::Divergence {
                     step,
-                    quantity: format!("bath target Θ* of mode {i} (injection {} with damping {})", self.injection[i], self.gamma[i]),
+                    quantity: format!(
+                        "bath target Θ* of mode {i} (injection {} with damping {})",
+                        self.injection[i], self.gamma[i]
+                    ),
                     value: target,
                 });
             }
             self.theta_star[i] = target;
         }
-        self.coefficients.update(self.dt, &self.gamma, &self.omega, &self.theta_star, &self.drive_omega, &self.drive_gain);
-        self.coefficient_key = key;
+        self.coefficients.update(
+            self.dt,
+            &self.gamma,
+            &self.omega,
+            &self.theta_star,
+            &self.drive_omega,
+            &self.drive_gain,
+        );
+        self.noisy = self.coefficients.noise.iter().any(|s| *s != 0.0);
+        self.key_scratch = std::mem::replace(&mut self.coefficient_key, key);
         Ok(())
     }
 
@@ -567,7 +696,11 @@ impl Engine {
 
     /// Runs to the plan's `n_steps` in chunks of `chunk` steps, calling `progress(done, total)`
     /// after each chunk (for progress bars).
-    pub fn run_with_progress(&mut self, chunk: u64, mut progress: impl FnMut(u64, u64)) -> Result<(), EngineError> {
+    pub fn run_with_progress(
+        &mut self,
+        chunk: u64,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<(), EngineError> {
         let total = self.plan.n_steps;
         let chunk = chunk.max(1);
         while self.step < total {
@@ -589,7 +722,8 @@ impl Engine {
         let theta = self.cooling_clock.theta(&self.plan.cooling, n);
         self.evaluate_inputs(n, theta)?;
         // Drive phasors a_s h_s e^{iΩ_s t_n}; the phase is reduced exactly as a fraction of a turn.
-        let mut drive_phasor = vec![(0.0, 0.0); self.drive_omega.len()];
+        let mut drive_phasor = std::mem::take(&mut self.drive_phasor);
+        drive_phasor.iter_mut().for_each(|p| *p = (0.0, 0.0));
         let time = n as f64 * dt;
         for (c, component) in self.components.iter().enumerate() {
             if let CompiledAction::Drive { slot, habituation } = component.action {
@@ -607,8 +741,15 @@ impl Engine {
                 self.exposure[slot] += a.abs();
             }
         }
-        let noisy = self.coefficients.noise.iter().any(|s| *s != 0.0);
-        field::exact_step(&mut self.z_re, &mut self.z_im, &self.coefficients, &drive_phasor, &mut self.noise, noisy);
+        field::exact_step(
+            &mut self.z_re,
+            &mut self.z_im,
+            &self.coefficients,
+            &drive_phasor,
+            &mut self.noise,
+            self.noisy,
+        );
+        self.drive_phasor = drive_phasor;
         self.apply_locking(n + 1);
         // Energies and moving averages.
         let m = self.z_re.len();
@@ -635,20 +776,32 @@ impl Engine {
         self.check_finite()?;
         self.structural_plasticity()?;
         self.run_landscape()?;
-        let monitored = match &self.landscape {
-            Some(run) => run.landscape.energy_per_node(&run.field),
-            None => self.current.temperature,
-        };
-        if self.cooling_clock.observe(&self.plan.cooling, self.step, monitored) {
-            self.push_event(EventKind::Reheat);
+        // Only reheating after a stall watches an energy; skip its O(n) cost otherwise.
+        if matches!(
+            self.plan.cooling.reheat,
+            Some(crate::plan::Reheat::AfterStall { .. })
+        ) {
+            let monitored = match &self.landscape {
+                Some(run) => run.landscape.energy_per_node(&run.field),
+                None => self.current.smoothed_temperature,
+            };
+            if self
+                .cooling_clock
+                .observe(&self.plan.cooling, self.step, monitored)
+            {
+                self.push_event(EventKind::Reheat);
+            }
         }
         self.record_due();
         Ok(())
     }
 
     fn apply_locking(&mut self, next_step: u64) {
-        let active_metronome =
-            self.components.iter().zip(&self.envelope_values).any(|(c, a)| matches!(c.action, CompiledAction::Metronome { .. }) && *a != 0.0);
+        let active_metronome = self
+            .components
+            .iter()
+            .zip(&self.envelope_values)
+            .any(|(c, a)| matches!(c.action, CompiledAction::Metronome { .. }) && *a != 0.0);
         if self.pairs.is_empty() && !active_metronome {
             return;
         }
@@ -658,42 +811,66 @@ impl Engine {
         }
         let inputs = locking::LockingInputs {
             epsilon: self.plan.locking.epsilon,
-            dt: self.dt,
             theta: &self.phases,
             energy: &self.energy,
             beta: smoothing(self.plan.locking.window_steps),
         };
-        locking::pair_coupling(&inputs, &self.pairs, &mut self.pair_index_re, &mut self.pair_index_im, &mut self.dtheta);
+        locking::pair_coupling(
+            &inputs,
+            &self.pairs,
+            &mut self.pair_index_re,
+            &mut self.pair_index_im,
+            &mut self.dtheta,
+        );
         let time = next_step as f64 * self.dt;
         for (c, component) in self.components.iter().enumerate() {
-            if let CompiledAction::Metronome { slot, omega, coupling } = component.action {
+            if let CompiledAction::Metronome {
+                slot,
+                omega,
+                coupling,
+            } = component.action
+            {
                 let a = self.envelope_values[c];
                 if a == 0.0 {
                     continue;
                 }
                 let turns = omega / std::f64::consts::TAU * time;
                 let phase = std::f64::consts::TAU * (turns - turns.floor());
-                locking::metronome_coupling(&self.metronome_links[slot], phase, coupling * a, &self.phases, &mut self.dtheta);
+                locking::metronome_coupling(
+                    &self.metronome_links[slot],
+                    phase,
+                    coupling * a,
+                    &self.phases,
+                    &mut self.dtheta,
+                );
             }
         }
         locking::apply_rotation(&mut self.z_re, &mut self.z_im, &mut self.dtheta, self.dt);
     }
 
+    /// T, T̄, per-band T and P(T̄) from `self.energy`, which holds |z|² of the current state
+    /// (filled by the averaging loop of each step, by `new` and by `restore`).
     fn update_temperatures(&mut self) {
         let rest = self.plan.field.theta_rest;
         let mut band_energy = [0.0; 3];
         for (i, band) in self.bands.iter().enumerate() {
-            band_energy[band.index()] += self.z_re[i] * self.z_re[i] + self.z_im[i] * self.z_im[i];
+            band_energy[band.index()] += self.energy[i];
         }
         let total: f64 = band_energy.iter().sum();
         self.current.band_energy = band_energy;
         self.current.temperature = total / (self.bands.len() as f64 * rest);
         for b in 0..3 {
-            self.current.band_temperature[b] =
-                if self.band_count[b] > 0 { band_energy[b] / (self.band_count[b] as f64 * rest) } else { 0.0 };
+            self.current.band_temperature[b] = if self.band_count[b] > 0 {
+                band_energy[b] / (self.band_count[b] as f64 * rest)
+            } else {
+                0.0
+            };
         }
+        let mean_total: f64 = self.mean_energy.iter().sum();
+        self.current.smoothed_temperature = mean_total / (self.bands.len() as f64 * rest);
         let tp = self.plan.field.plastic_temperature;
-        self.current.plasticity = ((self.current.temperature - 1.0) / (tp - 1.0)).clamp(0.0, 1.0);
+        self.current.plasticity =
+            ((self.current.smoothed_temperature - 1.0) / (tp - 1.0)).clamp(0.0, 1.0);
     }
 
     /// Reports the first non-finite or overflowing quantity of the field.
@@ -705,10 +882,18 @@ impl Engine {
         for i in 0..self.z_re.len() {
             let e = self.z_re[i] * self.z_re[i] + self.z_im[i] * self.z_im[i];
             if !e.is_finite() || e >= OVERFLOW_ENERGY {
-                return Err(EngineError::Divergence { step: self.step, quantity: format!("energy of mode {i}"), value: e });
+                return Err(EngineError::Divergence {
+                    step: self.step,
+                    quantity: format!("energy of mode {i}"),
+                    value: e,
+                });
             }
         }
-        Err(EngineError::Divergence { step: self.step, quantity: "total field energy".into(), value: total })
+        Err(EngineError::Divergence {
+            step: self.step,
+            quantity: "total field energy".into(),
+            value: total,
+        })
     }
 
     /// Moves Δγ (CSHWs) and the region detunings δ_r toward the targets of the active plastic
@@ -780,38 +965,59 @@ impl Engine {
         if detuned {
             self.frequencies_changed();
         }
-        if let Some(value) = self.delta_gamma.iter().chain(&self.detuning).find(|v| !v.is_finite()) {
-            return Err(EngineError::Divergence { step: self.step, quantity: "structural plasticity".into(), value: *value });
+        if let Some(value) = self
+            .delta_gamma
+            .iter()
+            .chain(&self.detuning)
+            .find(|v| !v.is_finite())
+        {
+            return Err(EngineError::Divergence {
+                step: self.step,
+                quantity: "structural plasticity".into(),
+                value: *value,
+            });
         }
         Ok(())
     }
 
     fn run_landscape(&mut self) -> Result<(), EngineError> {
-        let Some(settings) = self.plan.landscape.clone() else { return Ok(()) };
-        let temperature = self.current.temperature;
+        let Some(settings) = &self.plan.landscape else {
+            return Ok(());
+        };
+        let temperature = self.current.smoothed_temperature;
         let plasticity = self.current.plasticity;
         let step = self.step;
-        let reference = if self.current.bath > 0.0 { self.current.bath } else { self.plan.field.theta_rest };
-        let run = self.landscape.as_mut().expect("landscape settings imply a landscape run");
+        let reference = if self.current.bath > 0.0 {
+            self.current.bath
+        } else {
+            self.plan.field.theta_rest
+        };
+        let run = self
+            .landscape
+            .as_mut()
+            .expect("landscape settings imply a landscape run");
         let n = run.landscape.len();
-        // External field: content patterns of active sources plus the neutral field.
-        run.field.iter_mut().for_each(|h| *h = 0.0);
-        for (component, a) in self.components.iter().zip(&self.envelope_values) {
-            if let CompiledAction::Content { pattern, strength } = component.action
-                && *a != 0.0
-            {
-                for (h, x) in run.field.iter_mut().zip(&run.patterns[pattern]) {
-                    *h += a * strength * x;
+        // External field: content patterns of active sources plus the neutral field, refreshed
+        // every `field_every_steps` steps (step 1 is the first step that runs the landscape).
+        if (step - 1).is_multiple_of(settings.field_every_steps) {
+            run.field.iter_mut().for_each(|h| *h = 0.0);
+            for (component, a) in self.components.iter().zip(&self.envelope_values) {
+                if let CompiledAction::Content { pattern, strength } = component.action
+                    && *a != 0.0
+                {
+                    for (h, x) in run.field.iter_mut().zip(&run.patterns[pattern]) {
+                        *h += a * strength * x;
+                    }
                 }
             }
-        }
-        if settings.neutral_field_gain != 0.0 {
-            for (k, projection) in run.csh_modes.iter().zip(&run.projections) {
-                let excess = self.mean_energy[*k] / reference - 1.0;
-                if excess > 0.0 {
-                    let weight = settings.neutral_field_gain * excess.sqrt();
-                    for (h, x) in run.field.iter_mut().zip(projection) {
-                        *h += weight * x;
+            if settings.neutral_field_gain != 0.0 {
+                for (k, projection) in run.csh_modes.iter().zip(&run.projections) {
+                    let excess = self.mean_energy[*k] / reference - 1.0;
+                    if excess > 0.0 {
+                        let weight = settings.neutral_field_gain * excess.sqrt();
+                        for (h, x) in run.field.iter_mut().zip(projection) {
+                            *h += weight * x;
+                        }
                     }
                 }
             }
@@ -819,16 +1025,33 @@ impl Engine {
         run.attempt_credit += settings.sweeps_per_second * self.dt * n as f64;
         let attempts = run.attempt_credit.floor();
         run.attempt_credit -= attempts;
-        let flips = run.landscape.metropolis(attempts as u64, settings.temperature_ratio * temperature, &run.field, &mut run.rng);
+        let flips = run.landscape.metropolis(
+            attempts as u64,
+            settings.temperature_ratio * temperature,
+            &run.field,
+            &mut run.rng,
+        );
         if plasticity > 0.0 && (settings.hebb_rate > 0.0 || settings.relax_rate > 0.0) {
-            run.landscape.consolidate(plasticity * self.dt, settings.hebb_rate, settings.relax_rate);
+            run.landscape.consolidate(
+                plasticity * self.dt,
+                settings.hebb_rate,
+                settings.relax_rate,
+            );
             let largest = run.landscape.largest_coupling();
             if !largest.is_finite() || largest > OVERFLOW_ENERGY {
-                return Err(EngineError::Divergence { step, quantity: "landscape coupling".into(), value: largest });
+                return Err(EngineError::Divergence {
+                    step,
+                    quantity: "landscape coupling".into(),
+                    value: largest,
+                });
             }
         }
         if let Some(h) = run.field.iter().find(|h| !h.is_finite()) {
-            return Err(EngineError::Divergence { step, quantity: "landscape field".into(), value: *h });
+            return Err(EngineError::Divergence {
+                step,
+                quantity: "landscape field".into(),
+                value: *h,
+            });
         }
         if flips > 0 {
             run.attractor_overlap = run.landscape.overlap(&run.attractor);
@@ -838,7 +1061,7 @@ impl Engine {
             run.disintegrated = true;
             events.push((EventKind::Disintegration, run.attractor_overlap));
         }
-        if step % settings.crystallisation_window_steps == 0 {
+        if step.is_multiple_of(settings.crystallisation_window_steps) {
             let stable = run.landscape.overlap(&run.window_start) >= 0.9;
             if temperature < settings.crystallisation_temperature {
                 if run.disintegrated && stable {
@@ -855,22 +1078,38 @@ impl Engine {
             run.window_start.copy_from_slice(run.landscape.spins());
         }
         for (kind, overlap) in events {
-            self.recorder.events.push(Event { step, kind, temperature, overlap });
+            self.recorder.events.push(Event {
+                step,
+                kind,
+                temperature,
+                overlap,
+            });
         }
         Ok(())
     }
 
     fn push_event(&mut self, kind: EventKind) {
-        let overlap = self.landscape.as_ref().map_or(0.0, |run| run.attractor_overlap);
-        self.recorder.events.push(Event { step: self.step, kind, temperature: self.current.temperature, overlap });
+        let overlap = self
+            .landscape
+            .as_ref()
+            .map_or(0.0, |run| run.attractor_overlap);
+        self.recorder.events.push(Event {
+            step: self.step,
+            kind,
+            temperature: self.current.smoothed_temperature,
+            overlap,
+        });
     }
 
     fn column_names(&self, quantity: &Quantity) -> Vec<String> {
         match quantity {
             Quantity::Temperature => vec!["temperature".into()],
+            Quantity::SmoothedTemperature => vec!["smoothed_temperature".into()],
             Quantity::BandTemperature { band } => vec![format!("temperature.{}", band.name())],
             Quantity::Bath => vec!["bath".into()],
-            Quantity::ModeEnergy => (0..self.z_re.len()).map(|i| format!("mode_energy[{i}]")).collect(),
+            Quantity::ModeEnergy => (0..self.z_re.len())
+                .map(|i| format!("mode_energy[{i}]"))
+                .collect(),
             Quantity::BandEnergy { band } => vec![format!("band_energy.{}", band.name())],
             Quantity::Consonance => vec!["consonance".into()],
             Quantity::Dissonance => vec!["dissonance".into()],
@@ -890,12 +1129,19 @@ impl Engine {
         for item in &self.plan.record.items {
             match &item.quantity {
                 Quantity::RegionIntegration { region } if !self.region_names.contains(region) => {
-                    return Err(EngineError::Mismatch(format!("recorded integration of unknown region `{region}`")));
+                    return Err(EngineError::Mismatch(format!(
+                        "recorded integration of unknown region `{region}`"
+                    )));
                 }
                 Quantity::Overlap { pattern } => {
-                    let known = self.landscape.as_ref().is_some_and(|run| run.pattern_names.contains(pattern));
+                    let known = self
+                        .landscape
+                        .as_ref()
+                        .is_some_and(|run| run.pattern_names.contains(pattern));
                     if !known {
-                        return Err(EngineError::Mismatch(format!("recorded overlap with unknown pattern `{pattern}`")));
+                        return Err(EngineError::Mismatch(format!(
+                            "recorded overlap with unknown pattern `{pattern}`"
+                        )));
                     }
                 }
                 _ => {}
@@ -908,19 +1154,26 @@ impl Engine {
         let mut columns = Vec::new();
         for item in &self.plan.record.items {
             for name in self.column_names(&item.quantity) {
-                columns.push(Column { name, quantity: item.quantity.clone(), every_steps: item.every_steps, values: Vec::new() });
+                columns.push(Column {
+                    name,
+                    quantity: item.quantity.clone(),
+                    every_steps: item.every_steps,
+                    values: Vec::new(),
+                });
             }
         }
         self.recorder.columns = columns;
     }
 
     fn record_due(&mut self) {
-        let items = self.plan.record.items.clone();
         let mut column = 0;
         let mut values = Vec::new();
-        for item in &items {
-            let width = self.column_names(&item.quantity).len();
-            if self.step % item.every_steps == 0 {
+        for item in &self.plan.record.items {
+            let width = match item.quantity {
+                Quantity::ModeEnergy => self.z_re.len(),
+                _ => 1,
+            };
+            if self.step.is_multiple_of(item.every_steps) {
                 values.clear();
                 self.state().values_into(&item.quantity, &mut values);
                 for (offset, value) in values.iter().enumerate().take(width) {
@@ -988,7 +1241,11 @@ impl Engine {
     }
 
     /// Rebuilds an engine from a snapshot of a run of the same plan on the same basis.
-    pub fn restore(plan: &Plan, basis: &ModeBasis, state: &EngineState) -> Result<Engine, EngineError> {
+    pub fn restore(
+        plan: &Plan,
+        basis: &ModeBasis,
+        state: &EngineState,
+    ) -> Result<Engine, EngineError> {
         let mut engine = Engine::new(plan, basis)?;
         if state.plan_hash != engine.plan_hash {
             return Err(EngineError::Snapshot("the plan hash differs".into()));
@@ -1013,7 +1270,9 @@ impl Engine {
             && state.recorder.columns.len() == engine.recorder.columns.len()
             && state.landscape.is_some() == engine.landscape.is_some();
         if !lengths_ok {
-            return Err(EngineError::Snapshot("array sizes differ from this basis".into()));
+            return Err(EngineError::Snapshot(
+                "array sizes differ from this basis".into(),
+            ));
         }
         engine.step = state.step;
         engine.z_re = state.z_re.clone();
@@ -1037,7 +1296,11 @@ impl Engine {
             if saved.spins.len() != n || saved.couplings.len() != run.landscape.stored_entries() {
                 return Err(EngineError::Snapshot("landscape sizes differ".into()));
             }
-            run.landscape.restore(&saved.couplings, &spins_to_f64(&saved.spins), &saved.local_fields);
+            run.landscape.restore(
+                &saved.couplings,
+                &spins_to_f64(&saved.spins),
+                &saved.local_fields,
+            );
             run.field = saved.field.clone();
             run.attractor = spins_to_f64(&saved.attractor);
             run.window_start = spins_to_f64(&saved.window_start);
@@ -1062,7 +1325,9 @@ fn build_landscape(
 ) -> Result<LandscapeRun, EngineError> {
     let graph = &basis.landscape;
     let n = graph.node_names.len();
-    let csh_modes: Vec<usize> = (0..basis.modes.len()).filter(|&m| basis.modes[m].band == Band::Csh).collect();
+    let csh_modes: Vec<usize> = (0..basis.modes.len())
+        .filter(|&m| basis.modes[m].band == Band::Csh)
+        .collect();
     let mut pattern_names = Vec::new();
     let mut patterns = Vec::new();
     for (index, spec) in settings.patterns.iter().enumerate() {
@@ -1079,27 +1344,44 @@ fn build_landscape(
             }
             PatternKind::Random => {
                 let mut rng = Stream::new(plan.seed, stream::PATTERN_BASE + index as u64);
-                (0..n).map(|_| if rng.uniform() < 0.5 { -1.0 } else { 1.0 }).collect()
+                (0..n)
+                    .map(|_| if rng.uniform() < 0.5 { -1.0 } else { 1.0 })
+                    .collect()
             }
             PatternKind::Csh { mode } => {
                 let projection = graph.csh_projection.get(*mode).ok_or_else(|| {
-                    EngineError::Mismatch(format!("pattern `{}`: CSHW {mode} of {}", spec.name, csh_modes.len()))
+                    EngineError::Mismatch(format!(
+                        "pattern `{}`: CSHW {mode} of {}",
+                        spec.name,
+                        csh_modes.len()
+                    ))
                 })?;
-                projection.iter().map(|v| if *v < 0.0 { -1.0 } else { 1.0 }).collect()
+                projection
+                    .iter()
+                    .map(|v| if *v < 0.0 { -1.0 } else { 1.0 })
+                    .collect()
             }
         };
         pattern_names.push(spec.name.clone());
         patterns.push(spins);
     }
-    let mut couplings: std::collections::BTreeMap<(usize, usize), f64> = std::collections::BTreeMap::new();
+    let mut couplings: std::collections::BTreeMap<(usize, usize), f64> =
+        std::collections::BTreeMap::new();
     let largest = landscape::largest_eigenvalue(n, &graph.couplings);
     for &(i, j, w) in &graph.couplings {
-        let value = if largest > 0.0 { settings.structure_weight * w / largest } else { 0.0 };
+        let value = if largest > 0.0 {
+            settings.structure_weight * w / largest
+        } else {
+            0.0
+        };
         *couplings.entry((i.min(j), i.max(j))).or_insert(0.0) += value;
     }
     let dense = n <= settings.dense_prior_limit;
     for prior in &settings.priors {
-        let index = pattern_names.iter().position(|p| *p == prior.pattern).expect("validated prior pattern");
+        let index = pattern_names
+            .iter()
+            .position(|p| *p == prior.pattern)
+            .expect("validated prior pattern");
         let xi = &patterns[index];
         let scale = prior.strength / n as f64;
         if dense {
@@ -1114,16 +1396,22 @@ fn build_landscape(
             }
         }
     }
-    let list: Vec<(usize, usize, f64)> = couplings.into_iter().map(|((i, j), w)| (i, j, w)).collect();
+    let list: Vec<(usize, usize, f64)> =
+        couplings.into_iter().map(|((i, j), w)| (i, j, w)).collect();
     let mut landscape = Landscape::from_couplings(n, &list);
     let spins: Vec<f64> = match &settings.initial {
         SpinInit::AllUp => vec![1.0; n],
         SpinInit::Random => {
             let mut rng = Stream::new(plan.seed, stream::INITIAL_SPINS);
-            (0..n).map(|_| if rng.uniform() < 0.5 { -1.0 } else { 1.0 }).collect()
+            (0..n)
+                .map(|_| if rng.uniform() < 0.5 { -1.0 } else { 1.0 })
+                .collect()
         }
         SpinInit::Pattern { name } => {
-            let index = pattern_names.iter().position(|p| p == name).expect("validated initial pattern");
+            let index = pattern_names
+                .iter()
+                .position(|p| p == name)
+                .expect("validated initial pattern");
             patterns[index].clone()
         }
     };
@@ -1166,7 +1454,9 @@ pub fn memory_estimate(plan: &Plan, basis: &ModeBasis) -> MemoryEstimate {
         let n = basis.landscape.node_names.len() as u64;
         let edges = basis.landscape.couplings.len() as u64;
         let prior_edges = match &plan.landscape {
-            Some(l) if !l.priors.is_empty() && n as usize <= l.dense_prior_limit => n * n.saturating_sub(1) / 2,
+            Some(l) if !l.priors.is_empty() && n as usize <= l.dense_prior_limit => {
+                n * n.saturating_sub(1) / 2
+            }
             _ => 0,
         };
         state += 8 * (6 * n) + 2 * 24 * (edges + prior_edges) + 8 * n * n_csh;
@@ -1179,7 +1469,10 @@ pub fn memory_estimate(plan: &Plan, basis: &ModeBasis) -> MemoryEstimate {
         };
         record += 8 * width * (plan.n_steps / item.every_steps + 1);
     }
-    MemoryEstimate { state_bytes: state, record_bytes: record }
+    MemoryEstimate {
+        state_bytes: state,
+        record_bytes: record,
+    }
 }
 
 /// Read-only view of an engine between steps.
@@ -1204,7 +1497,12 @@ impl<'a> EngineView<'a> {
 
     /// E_m = |z_m|² now.
     pub fn mode_energy(&self) -> Vec<f64> {
-        self.engine.z_re.iter().zip(&self.engine.z_im).map(|(x, y)| x * x + y * y).collect()
+        self.engine
+            .z_re
+            .iter()
+            .zip(&self.engine.z_im)
+            .map(|(x, y)| x * x + y * y)
+            .collect()
     }
 
     /// ⟨E_m⟩ over the metrics window.
@@ -1254,11 +1552,22 @@ impl<'a> EngineView<'a> {
 
     /// Locking index |⟨e^{iψ}⟩| of each pair.
     pub fn locking_indices(&self) -> Vec<f64> {
-        self.engine.pair_index_re.iter().zip(&self.engine.pair_index_im).map(|(a, b)| a.hypot(*b)).collect()
+        self.engine
+            .pair_index_re
+            .iter()
+            .zip(&self.engine.pair_index_im)
+            .map(|(a, b)| a.hypot(*b))
+            .collect()
     }
 
     pub fn integration(&self) -> f64 {
-        locking::integration(&self.engine.pairs, &self.engine.pair_index_re, &self.engine.pair_index_im, &self.engine.mean_energy, None)
+        locking::integration(
+            &self.engine.pairs,
+            &self.engine.pair_index_re,
+            &self.engine.pair_index_im,
+            &self.engine.mean_energy,
+            None,
+        )
     }
 
     pub fn region_integration(&self, region: usize) -> f64 {
@@ -1275,7 +1584,11 @@ impl<'a> EngineView<'a> {
         let engine = self.engine;
         let mut cache = engine.kernels.borrow_mut();
         let kernels = cache.get_or_insert_with(|| {
-            let audible: Vec<f64> = engine.omega.iter().map(|w| w / std::f64::consts::TAU * engine.audible_scale).collect();
+            let audible: Vec<f64> = engine
+                .omega
+                .iter()
+                .map(|w| w / std::f64::consts::TAU * engine.audible_scale)
+                .collect();
             SpectrumKernels::new(&audible)
         });
         let amplitudes: Vec<f64> = engine.mean_energy.iter().map(|e| e.sqrt()).collect();
@@ -1291,7 +1604,11 @@ impl<'a> EngineView<'a> {
     }
 
     pub fn noise(&self) -> f64 {
-        metrics::noise(&self.engine.mean_energy, &self.engine.demod_re, &self.engine.demod_im)
+        metrics::noise(
+            &self.engine.mean_energy,
+            &self.engine.demod_re,
+            &self.engine.demod_im,
+        )
     }
 
     /// The Symmetry-Theory-of-Valence proxy V = (C − D)/(C + D) (1 − N).
@@ -1302,12 +1619,18 @@ impl<'a> EngineView<'a> {
 
     /// Landscape frustration (0 without a landscape).
     pub fn frustration(&self) -> f64 {
-        self.engine.landscape.as_ref().map_or(0.0, |run| run.landscape.frustration())
+        self.engine
+            .landscape
+            .as_ref()
+            .map_or(0.0, |run| run.landscape.frustration())
     }
 
     /// Landscape energy per node H/n (0 without a landscape).
     pub fn landscape_energy(&self) -> f64 {
-        self.engine.landscape.as_ref().map_or(0.0, |run| run.landscape.energy_per_node(&run.field))
+        self.engine
+            .landscape
+            .as_ref()
+            .map_or(0.0, |run| run.landscape.energy_per_node(&run.field))
     }
 
     /// Overlap with a named pattern.
@@ -1319,17 +1642,26 @@ impl<'a> EngineView<'a> {
 
     /// Overlap with the attractor held at the last rest.
     pub fn attractor_overlap(&self) -> Option<f64> {
-        self.engine.landscape.as_ref().map(|run| run.attractor_overlap)
+        self.engine
+            .landscape
+            .as_ref()
+            .map(|run| run.attractor_overlap)
     }
 
     /// The spins (±1).
     pub fn spins(&self) -> Option<&'a [f64]> {
-        self.engine.landscape.as_ref().map(|run| run.landscape.spins())
+        self.engine
+            .landscape
+            .as_ref()
+            .map(|run| run.landscape.spins())
     }
 
     /// The couplings J on the stored entries and their mean change from J⁰.
     pub fn coupling_change(&self) -> Option<f64> {
-        self.engine.landscape.as_ref().map(|run| run.landscape.mean_coupling_change())
+        self.engine
+            .landscape
+            .as_ref()
+            .map(|run| run.landscape.mean_coupling_change())
     }
 
     pub fn events(&self) -> &'a [Event] {
@@ -1341,6 +1673,7 @@ impl<'a> EngineView<'a> {
         let current = &self.engine.current;
         match quantity {
             Quantity::Temperature => out.push(current.temperature),
+            Quantity::SmoothedTemperature => out.push(current.smoothed_temperature),
             Quantity::BandTemperature { band } => out.push(current.band_temperature[band.index()]),
             Quantity::Bath => out.push(current.bath),
             Quantity::ModeEnergy => out.extend(self.mode_energy()),

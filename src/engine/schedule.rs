@@ -11,10 +11,18 @@ use crate::plan::{CoolingCurve, CoolingShape, Envelope, Profile, Reheat, TablePo
 fn table_value(points: &[TablePoint], step: f64, outside: Option<f64>) -> f64 {
     let (first, last) = (points[0], points[points.len() - 1]);
     if step <= first.step as f64 {
-        return if step < first.step as f64 { outside.unwrap_or(first.value) } else { first.value };
+        return if step < first.step as f64 {
+            outside.unwrap_or(first.value)
+        } else {
+            first.value
+        };
     }
     if step >= last.step as f64 {
-        return if step > last.step as f64 { outside.unwrap_or(last.value) } else { last.value };
+        return if step > last.step as f64 {
+            outside.unwrap_or(last.value)
+        } else {
+            last.value
+        };
     }
     // Points are strictly increasing (validated), so the partition point is well defined.
     let upper = points.partition_point(|p| (p.step as f64) <= step);
@@ -27,7 +35,12 @@ fn table_value(points: &[TablePoint], step: f64, outside: Option<f64>) -> f64 {
 pub fn profile_value(profile: &Profile, step: u64) -> f64 {
     match profile {
         Profile::Constant { value } => *value,
-        Profile::Ramp { start_step, end_step, from, to } => {
+        Profile::Ramp {
+            start_step,
+            end_step,
+            from,
+            to,
+        } => {
             if step <= *start_step {
                 *from
             } else if step >= *end_step {
@@ -54,7 +67,9 @@ fn cooling_shape_value(curve: &CoolingCurve, elapsed: u64) -> f64 {
             let remaining = 1.0 - k.min(1.0);
             to + (from - to) * remaining * remaining
         }
-        CoolingShape::Trigonometric => to + 0.5 * (from - to) * (1.0 + (std::f64::consts::PI * k.min(1.0)).cos()),
+        CoolingShape::Trigonometric => {
+            to + 0.5 * (from - to) * (1.0 + (std::f64::consts::PI * k.min(1.0)).cos())
+        }
         CoolingShape::Table { points } => table_value(points, elapsed as f64, None),
     }
 }
@@ -70,7 +85,12 @@ pub struct CoolingClock {
 
 impl CoolingClock {
     pub fn new(curve: &CoolingCurve) -> Self {
-        CoolingClock { last_restart: curve.start_step, best_monitored: f64::INFINITY, best_step: curve.start_step, restarts: 0 }
+        CoolingClock {
+            last_restart: curve.start_step,
+            best_monitored: f64::INFINITY,
+            best_step: curve.start_step,
+            restarts: 0,
+        }
     }
 
     /// Θ at `step`.
@@ -94,7 +114,11 @@ impl CoolingClock {
     /// a stall, restarts the curve when no improvement beyond the tolerance came for a window.
     /// Returns true when the curve restarted.
     pub fn observe(&mut self, curve: &CoolingCurve, step: u64, monitored: f64) -> bool {
-        let Some(Reheat::AfterStall { window_steps, tolerance }) = curve.reheat else {
+        let Some(Reheat::AfterStall {
+            window_steps,
+            tolerance,
+        }) = curve.reheat
+        else {
             return false;
         };
         if step < curve.start_step {
@@ -118,14 +142,22 @@ impl CoolingClock {
 pub fn envelope_value(envelope: &Envelope, step: u64, dt: f64) -> f64 {
     match envelope {
         Envelope::Always => 1.0,
-        Envelope::Pulse { at_step, duration_steps } => {
+        Envelope::Pulse {
+            at_step,
+            duration_steps,
+        } => {
             if step >= *at_step && step - at_step < *duration_steps {
                 1.0
             } else {
                 0.0
             }
         }
-        Envelope::Ramp { at_step, rise_steps, hold_steps, fall_steps } => {
+        Envelope::Ramp {
+            at_step,
+            rise_steps,
+            hold_steps,
+            fall_steps,
+        } => {
             if step < *at_step {
                 return 0.0;
             }
@@ -140,7 +172,12 @@ pub fn envelope_value(envelope: &Envelope, step: u64, dt: f64) -> f64 {
                 0.0
             }
         }
-        Envelope::Bateman { at_step, dose, absorption_rate, elimination_rate } => {
+        Envelope::Bateman {
+            at_step,
+            dose,
+            absorption_rate,
+            elimination_rate,
+        } => {
             if step < *at_step {
                 return 0.0;
             }
@@ -162,20 +199,46 @@ mod tests {
     use super::*;
 
     fn curve(shape: CoolingShape) -> CoolingCurve {
-        CoolingCurve { shape, from: 4.0, to: 1.0, start_step: 10, scale_steps: 100, reheat: None }
+        CoolingCurve {
+            shape,
+            from: 4.0,
+            to: 1.0,
+            start_step: 10,
+            scale_steps: 100,
+            reheat: None,
+        }
     }
 
     #[test]
     fn cooling_shapes_follow_their_formulas() {
         let clock = CoolingClock::new(&curve(CoolingShape::Constant));
-        let cases: Vec<(CoolingShape, Box<dyn Fn(f64) -> f64>)> = vec![
+        type Formula = Box<dyn Fn(f64) -> f64>;
+        let cases: Vec<(CoolingShape, Formula)> = vec![
             (CoolingShape::Constant, Box::new(|_| 4.0)),
-            (CoolingShape::Linear, Box::new(|k: f64| 4.0 - 3.0 * k.min(1.0))),
-            (CoolingShape::Exponential, Box::new(|k: f64| 1.0 + 3.0 * (-k).exp())),
-            (CoolingShape::Logarithmic, Box::new(|k: f64| 1.0 + 3.0 / (k + std::f64::consts::E).ln())),
-            (CoolingShape::Cauchy, Box::new(|k: f64| 1.0 + 3.0 / (1.0 + k))),
-            (CoolingShape::Quadratic, Box::new(|k: f64| 1.0 + 3.0 * (1.0 - k.min(1.0)).powi(2))),
-            (CoolingShape::Trigonometric, Box::new(|k: f64| 1.0 + 1.5 * (1.0 + (std::f64::consts::PI * k.min(1.0)).cos()))),
+            (
+                CoolingShape::Linear,
+                Box::new(|k: f64| 4.0 - 3.0 * k.min(1.0)),
+            ),
+            (
+                CoolingShape::Exponential,
+                Box::new(|k: f64| 1.0 + 3.0 * (-k).exp()),
+            ),
+            (
+                CoolingShape::Logarithmic,
+                Box::new(|k: f64| 1.0 + 3.0 / (k + std::f64::consts::E).ln()),
+            ),
+            (
+                CoolingShape::Cauchy,
+                Box::new(|k: f64| 1.0 + 3.0 / (1.0 + k)),
+            ),
+            (
+                CoolingShape::Quadratic,
+                Box::new(|k: f64| 1.0 + 3.0 * (1.0 - k.min(1.0)).powi(2)),
+            ),
+            (
+                CoolingShape::Trigonometric,
+                Box::new(|k: f64| 1.0 + 1.5 * (1.0 + (std::f64::consts::PI * k.min(1.0)).cos())),
+            ),
         ];
         for (shape, formula) in cases {
             let c = curve(shape.clone());
@@ -183,13 +246,26 @@ mod tests {
             for step in [10u64, 35, 60, 110, 300] {
                 let k = (step - 10) as f64 / 100.0;
                 let value = clock.theta(&c, step);
-                assert!((value - formula(k)).abs() < 1e-12, "{shape:?} at {step}: {value} vs {}", formula(k));
+                assert!(
+                    (value - formula(k)).abs() < 1e-12,
+                    "{shape:?} at {step}: {value} vs {}",
+                    formula(k)
+                );
             }
             // Every curve starts at `from`.
             assert!((clock.theta(&c, 10) - 4.0).abs() < 1e-12, "{shape:?}");
         }
         let table = curve(CoolingShape::Table {
-            points: vec![TablePoint { step: 0, value: 3.0 }, TablePoint { step: 50, value: 1.0 }],
+            points: vec![
+                TablePoint {
+                    step: 0,
+                    value: 3.0,
+                },
+                TablePoint {
+                    step: 50,
+                    value: 1.0,
+                },
+            ],
         });
         assert_eq!(clock.theta(&table, 35), 2.0);
         assert_eq!(clock.theta(&table, 500), 1.0);
@@ -204,7 +280,10 @@ mod tests {
         assert!((clock.theta(&every, 85) - clock.theta(&every, 35)).abs() < 1e-12);
 
         let mut stall = curve(CoolingShape::Linear);
-        stall.reheat = Some(Reheat::AfterStall { window_steps: 5, tolerance: 0.1 });
+        stall.reheat = Some(Reheat::AfterStall {
+            window_steps: 5,
+            tolerance: 0.1,
+        });
         let mut clock = CoolingClock::new(&stall);
         let mut restarted_at = None;
         for step in 10..40 {
@@ -221,26 +300,97 @@ mod tests {
 
     #[test]
     fn envelopes_and_profiles() {
-        let pulse = Envelope::Pulse { at_step: 5, duration_steps: 3 };
+        let pulse = Envelope::Pulse {
+            at_step: 5,
+            duration_steps: 3,
+        };
         let values: Vec<f64> = (3..10).map(|s| envelope_value(&pulse, s, 0.1)).collect();
         assert_eq!(values, vec![0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
-        let ramp = Envelope::Ramp { at_step: 0, rise_steps: 4, hold_steps: 2, fall_steps: 4 };
+        let ramp = Envelope::Ramp {
+            at_step: 0,
+            rise_steps: 4,
+            hold_steps: 2,
+            fall_steps: 4,
+        };
         let values: Vec<f64> = (0..11).map(|s| envelope_value(&ramp, s, 0.1)).collect();
-        assert_eq!(values, vec![0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]);
-        let bateman = Envelope::Bateman { at_step: 10, dose: 1.0, absorption_rate: 2.0, elimination_rate: 0.5 };
+        assert_eq!(
+            values,
+            vec![0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0]
+        );
+        let bateman = Envelope::Bateman {
+            at_step: 10,
+            dose: 1.0,
+            absorption_rate: 2.0,
+            elimination_rate: 0.5,
+        };
         assert_eq!(envelope_value(&bateman, 9, 0.01), 0.0);
         let t: f64 = 1.3;
         let expected = 2.0 / 1.5 * ((-0.5 * t).exp() - (-2.0 * t).exp());
         assert!((envelope_value(&bateman, 140, 0.01) - expected).abs() < 1e-12);
-        let equal = Envelope::Bateman { at_step: 0, dose: 1.0, absorption_rate: 1.0, elimination_rate: 1.0 };
-        let near = Envelope::Bateman { at_step: 0, dose: 1.0, absorption_rate: 1.0 + 1e-7, elimination_rate: 1.0 };
-        assert!((envelope_value(&equal, 100, 0.01) - envelope_value(&near, 100, 0.01)).abs() < 1e-6);
-        let table = Envelope::Table { points: vec![TablePoint { step: 2, value: 1.0 }, TablePoint { step: 4, value: 3.0 }] };
+        let equal = Envelope::Bateman {
+            at_step: 0,
+            dose: 1.0,
+            absorption_rate: 1.0,
+            elimination_rate: 1.0,
+        };
+        let near = Envelope::Bateman {
+            at_step: 0,
+            dose: 1.0,
+            absorption_rate: 1.0 + 1e-7,
+            elimination_rate: 1.0,
+        };
+        assert!(
+            (envelope_value(&equal, 100, 0.01) - envelope_value(&near, 100, 0.01)).abs() < 1e-6
+        );
+        let table = Envelope::Table {
+            points: vec![
+                TablePoint {
+                    step: 2,
+                    value: 1.0,
+                },
+                TablePoint {
+                    step: 4,
+                    value: 3.0,
+                },
+            ],
+        };
         assert_eq!(envelope_value(&table, 1, 1.0), 0.0);
         assert_eq!(envelope_value(&table, 3, 1.0), 2.0);
         assert_eq!(envelope_value(&table, 5, 1.0), 0.0);
-        let profile = Profile::Ramp { start_step: 10, end_step: 20, from: 1.0, to: 0.0 };
+        let profile = Profile::Ramp {
+            start_step: 10,
+            end_step: 20,
+            from: 1.0,
+            to: 0.0,
+        };
         assert_eq!(profile_value(&profile, 15), 0.5);
         assert_eq!(profile_value(&profile, 25), 0.0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cooling_stays_between_its_ends(from in 0.0f64..10.0, to in 0.0f64..10.0, scale in 1u64..10_000, step in 0u64..1_000_000, shape in 0usize..7) {
+            let shape = [
+                CoolingShape::Constant,
+                CoolingShape::Linear,
+                CoolingShape::Exponential,
+                CoolingShape::Logarithmic,
+                CoolingShape::Cauchy,
+                CoolingShape::Quadratic,
+                CoolingShape::Trigonometric,
+            ][shape].clone();
+            let curve = CoolingCurve { shape, from, to, start_step: 0, scale_steps: scale, reheat: None };
+            let value = CoolingClock::new(&curve).theta(&curve, step);
+            let (low, high) = (from.min(to), from.max(to));
+            proptest::prop_assert!(value >= low - 1e-12 && value <= high + 1e-12, "{value} outside [{low}, {high}]");
+        }
+
+        #[test]
+        fn bateman_never_exceeds_its_peak(dose in 0.0f64..10.0, ka in 0.01f64..10.0, ke in 0.01f64..10.0, step in 0u64..100_000) {
+            let envelope = Envelope::Bateman { at_step: 0, dose, absorption_rate: ka, elimination_rate: ke };
+            let value = envelope_value(&envelope, step, 0.01);
+            let peak = crate::plan::envelope_peak(&envelope);
+            proptest::prop_assert!(value >= 0.0 && value <= peak * (1.0 + 1e-9) + 1e-12, "{value} > {peak}");
+        }
     }
 }

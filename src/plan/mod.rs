@@ -60,13 +60,21 @@ pub struct BandWeights {
 impl BandWeights {
     /// The same weight for every band.
     pub const fn uniform(value: f64) -> Self {
-        BandWeights { csh: value, rsh: value, ssh: value }
+        BandWeights {
+            csh: value,
+            rsh: value,
+            ssh: value,
+        }
     }
 
     /// The sink affinities of model.md §3: semantically-neutral (CSHW, SSHW) energy is partly
     /// illegible to the sinks, which mostly act on region-specific (sensory) modes.
     pub const fn default_sink_affinity() -> Self {
-        BandWeights { csh: 0.25, rsh: 1.0, ssh: 0.1 }
+        BandWeights {
+            csh: 0.25,
+            rsh: 1.0,
+            ssh: 0.1,
+        }
     }
 
     /// The weight of one band.
@@ -93,7 +101,12 @@ pub enum Profile {
     /// The same value at every step.
     Constant { value: f64 },
     /// `from` until `start_step`, linear to `to` at `end_step`, `to` afterwards.
-    Ramp { start_step: u64, end_step: u64, from: f64, to: f64 },
+    Ramp {
+        start_step: u64,
+        end_step: u64,
+        from: f64,
+        to: f64,
+    },
     /// Piecewise linear through the points (steps strictly increasing), constant outside.
     Table { points: Vec<TablePoint> },
 }
@@ -173,7 +186,8 @@ impl CoolingCurve {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum FieldInit {
-    /// Drawn from the bath equilibrium at Θ(0) (the field-noise stream).
+    /// Drawn from each mode's stationary law at step 0 (complex normal of variance Θ*_m(0),
+    /// the bath plus injection), from its own stream.
     Equilibrium,
     /// All amplitudes zero.
     Zero,
@@ -241,10 +255,20 @@ pub enum Envelope {
     /// 1 on [at, at + duration), 0 elsewhere.
     Pulse { at_step: u64, duration_steps: u64 },
     /// Linear rise, hold at 1, linear fall.
-    Ramp { at_step: u64, rise_steps: u64, hold_steps: u64, fall_steps: u64 },
+    Ramp {
+        at_step: u64,
+        rise_steps: u64,
+        hold_steps: u64,
+        fall_steps: u64,
+    },
     /// One-compartment pharmacokinetics with first-order absorption (rates per second):
     /// a(t) = dose·k_a/(k_a − k_e)·(e^(−k_e t) − e^(−k_a t)) for t ≥ 0.
-    Bateman { at_step: u64, dose: f64, absorption_rate: f64, elimination_rate: f64 },
+    Bateman {
+        at_step: u64,
+        dose: f64,
+        absorption_rate: f64,
+        elimination_rate: f64,
+    },
     /// Piecewise linear through the points, 0 outside.
     Table { points: Vec<TablePoint> },
 }
@@ -254,7 +278,11 @@ pub enum Envelope {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Action {
     /// Semantically-neutral broadband injection D (energy per second per mode at weight 1).
-    Broadband { rate: f64, bands: BandWeights, regions: Vec<RegionWeight> },
+    Broadband {
+        rate: f64,
+        bands: BandWeights,
+        regions: Vec<RegionWeight>,
+    },
     /// A periodic drive (tone or rhythm) of complex amplitude `amplitude` (energy^½ per second).
     Drive {
         frequency_hz: f64,
@@ -342,6 +370,11 @@ pub struct LandscapeSettings {
     pub initial: SpinInit,
     /// Gain of the neutral field from energised CSHWs.
     pub neutral_field_gain: f64,
+    /// Recompute the external field (content plus neutral) every this many steps (≥ 1). The
+    /// neutral field costs (landscape nodes × CSHWs) per update, which on node-level
+    /// landscapes dominates a step; the energies it reads are windowed averages that change
+    /// slowly, so updating every few steps loses little.
+    pub field_every_steps: u64,
     /// η, Hebbian rate (1/s at P = 1).
     pub hebb_rate: f64,
     /// λ, relaxation rate of J toward J⁰ (1/s at P = 1).
@@ -362,25 +395,35 @@ pub struct LandscapeSettings {
 pub enum Quantity {
     /// T, the energy parameter.
     Temperature,
+    /// T̄, T over the metrics window (what the landscape and plasticity feel).
+    SmoothedTemperature,
     /// T of one band.
-    BandTemperature { band: Band },
+    BandTemperature {
+        band: Band,
+    },
     /// Θ, the bath.
     Bath,
     /// E_m for every mode (one column per mode).
     ModeEnergy,
     /// Σ E_m over a band.
-    BandEnergy { band: Band },
+    BandEnergy {
+        band: Band,
+    },
     Consonance,
     Dissonance,
     Noise,
     /// The Symmetry-Theory-of-Valence proxy.
     Valence,
     Integration,
-    RegionIntegration { region: String },
+    RegionIntegration {
+        region: String,
+    },
     Frustration,
     /// Landscape energy per node H/n.
     LandscapeEnergy,
-    Overlap { pattern: String },
+    Overlap {
+        pattern: String,
+    },
     /// σ(t)·g_sink·(1 − u(t)), the effective sink gain.
     SinkGain,
 }
@@ -420,22 +463,37 @@ pub struct Plan {
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum PlanError {
     #[error("{what} must be {requirement}, got {value}")]
-    OutOfRange { what: String, requirement: &'static str, value: f64 },
+    OutOfRange {
+        what: String,
+        requirement: &'static str,
+        value: f64,
+    },
     #[error("{0}")]
     Invalid(String),
 }
 
-fn check(what: impl Into<String>, value: f64, ok: bool, requirement: &'static str) -> Result<(), PlanError> {
+fn check(
+    what: impl Into<String>,
+    value: f64,
+    ok: bool,
+    requirement: &'static str,
+) -> Result<(), PlanError> {
     if ok && value.is_finite() {
         Ok(())
     } else {
-        Err(PlanError::OutOfRange { what: what.into(), requirement, value })
+        Err(PlanError::OutOfRange {
+            what: what.into(),
+            requirement,
+            value,
+        })
     }
 }
 
 fn check_table(what: &str, points: &[TablePoint]) -> Result<(), PlanError> {
     if points.is_empty() {
-        return Err(PlanError::Invalid(format!("{what}: a table needs at least one point")));
+        return Err(PlanError::Invalid(format!(
+            "{what}: a table needs at least one point"
+        )));
     }
     for pair in points.windows(2) {
         if pair[1].step <= pair[0].step {
@@ -446,7 +504,12 @@ fn check_table(what: &str, points: &[TablePoint]) -> Result<(), PlanError> {
         }
     }
     for point in points {
-        check(format!("{what} value at step {}", point.step), point.value, true, "finite")?;
+        check(
+            format!("{what} value at step {}", point.step),
+            point.value,
+            true,
+            "finite",
+        )?;
     }
     Ok(())
 }
@@ -454,7 +517,12 @@ fn check_table(what: &str, points: &[TablePoint]) -> Result<(), PlanError> {
 fn check_bands(what: &str, bands: &BandWeights) -> Result<(), PlanError> {
     for band in Band::ALL {
         let value = bands.get(band);
-        check(format!("{what} weight of band {}", band.name()), value, value >= 0.0, "≥ 0")?;
+        check(
+            format!("{what} weight of band {}", band.name()),
+            value,
+            value >= 0.0,
+            "≥ 0",
+        )?;
     }
     Ok(())
 }
@@ -466,7 +534,12 @@ impl Default for Plan {
             seed: 0,
             dt: 1e-3,
             n_steps: 1000,
-            field: FieldSettings { gamma0: 0.5, theta_rest: 1.0, plastic_temperature: 2.0, initial: FieldInit::Equilibrium },
+            field: FieldSettings {
+                gamma0: 0.5,
+                theta_rest: 1.0,
+                plastic_temperature: 2.0,
+                initial: FieldInit::Equilibrium,
+            },
             sinks: SinkSchedule {
                 gain: 1.0,
                 affinity: BandWeights::default_sink_affinity(),
@@ -479,7 +552,10 @@ impl Default for Plan {
                 prune_below: 1e-3,
                 window_steps: 10_000,
             },
-            metrics: MetricSettings { window_steps: 10_000, reference_hz: 220.0 },
+            metrics: MetricSettings {
+                window_steps: 10_000,
+                reference_hz: 220.0,
+            },
             sources: Vec::new(),
             landscape: None,
             record: RecordSpec::default(),
@@ -497,8 +573,9 @@ impl Default for LandscapeSettings {
             priors: Vec::new(),
             initial: SpinInit::AllUp,
             neutral_field_gain: 1.0,
-            hebb_rate: 0.1,
-            relax_rate: 0.01,
+            field_every_steps: 1,
+            hebb_rate: 0.05,
+            relax_rate: 0.05,
             disintegration_overlap: 0.5,
             crystallisation_temperature: 1.2,
             crystallisation_window_steps: 1000,
@@ -512,15 +589,30 @@ impl Plan {
     /// rest (region and pattern names, initial amplitudes) when it is built.
     pub fn validate(&self) -> Result<(), PlanError> {
         check("dt", self.dt, self.dt > 0.0, "> 0 seconds")?;
-        check("field.gamma0", self.field.gamma0, self.field.gamma0 >= 0.0, "≥ 0")?;
-        check("field.theta_rest", self.field.theta_rest, self.field.theta_rest > 0.0, "> 0")?;
+        check(
+            "field.gamma0",
+            self.field.gamma0,
+            self.field.gamma0 >= 0.0,
+            "≥ 0",
+        )?;
+        check(
+            "field.theta_rest",
+            self.field.theta_rest,
+            self.field.theta_rest > 0.0,
+            "> 0",
+        )?;
         let tp = self.field.plastic_temperature;
         check("field.plastic_temperature", tp, tp > 1.0, "> 1 (rest)")?;
         check("sinks.gain", self.sinks.gain, self.sinks.gain >= 0.0, "≥ 0")?;
         check_bands("sinks.affinity", &self.sinks.affinity)?;
         match &self.sinks.profile {
             Profile::Constant { value } => check("sink profile", *value, *value >= 0.0, "≥ 0")?,
-            Profile::Ramp { start_step, end_step, from, to } => {
+            Profile::Ramp {
+                start_step,
+                end_step,
+                from,
+                to,
+            } => {
                 check("sink ramp from", *from, *from >= 0.0, "≥ 0")?;
                 check("sink ramp to", *to, *to >= 0.0, "≥ 0")?;
                 if end_step < start_step {
@@ -538,36 +630,69 @@ impl Plan {
         check("cooling.from", cooling.from, cooling.from >= 0.0, "≥ 0")?;
         check("cooling.to", cooling.to, cooling.to >= 0.0, "≥ 0")?;
         if cooling.scale_steps == 0 {
-            return Err(PlanError::Invalid("cooling time scale must be at least one step".into()));
+            return Err(PlanError::Invalid(
+                "cooling time scale must be at least one step".into(),
+            ));
         }
         if let CoolingShape::Table { points } = &cooling.shape {
             check_table("cooling table", points)?;
             for point in points {
-                check("cooling table value", point.value, point.value >= 0.0, "≥ 0")?;
+                check(
+                    "cooling table value",
+                    point.value,
+                    point.value >= 0.0,
+                    "≥ 0",
+                )?;
             }
         }
         match &cooling.reheat {
             Some(Reheat::Every { period_steps: 0 }) => {
-                return Err(PlanError::Invalid("reheating period must be at least one step".into()));
+                return Err(PlanError::Invalid(
+                    "reheating period must be at least one step".into(),
+                ));
             }
-            Some(Reheat::AfterStall { window_steps, tolerance }) => {
+            Some(Reheat::AfterStall {
+                window_steps,
+                tolerance,
+            }) => {
                 if *window_steps == 0 {
-                    return Err(PlanError::Invalid("reheating stall window must be at least one step".into()));
+                    return Err(PlanError::Invalid(
+                        "reheating stall window must be at least one step".into(),
+                    ));
                 }
                 check("reheat tolerance", *tolerance, *tolerance >= 0.0, "≥ 0")?;
             }
             _ => {}
         }
         let locking = &self.locking;
-        check("locking.epsilon", locking.epsilon, locking.epsilon >= 0.0, "≥ 0")?;
+        check(
+            "locking.epsilon",
+            locking.epsilon,
+            locking.epsilon >= 0.0,
+            "≥ 0",
+        )?;
         if locking.max_denominator == 0 {
-            return Err(PlanError::Invalid("locking.max_denominator must be at least 1".into()));
+            return Err(PlanError::Invalid(
+                "locking.max_denominator must be at least 1".into(),
+            ));
         }
-        check("locking.prune_below", locking.prune_below, locking.prune_below >= 0.0, "≥ 0")?;
+        check(
+            "locking.prune_below",
+            locking.prune_below,
+            locking.prune_below >= 0.0,
+            "≥ 0",
+        )?;
         if locking.window_steps == 0 || self.metrics.window_steps == 0 {
-            return Err(PlanError::Invalid("averaging windows must be at least one step".into()));
+            return Err(PlanError::Invalid(
+                "averaging windows must be at least one step".into(),
+            ));
         }
-        check("metrics.reference_hz", self.metrics.reference_hz, self.metrics.reference_hz > 0.0, "> 0")?;
+        check(
+            "metrics.reference_hz",
+            self.metrics.reference_hz,
+            self.metrics.reference_hz > 0.0,
+            "> 0",
+        )?;
         // The phase update of the locking is explicit (operator splitting), so the largest
         // phase kick per step must stay well below one radian or the scheme stops tracking
         // the continuous dynamics. This is reported, never clamped.
@@ -575,7 +700,8 @@ impl Plan {
         for source in &self.sources {
             for component in &source.components {
                 if let Action::Metronome { coupling, .. } = component.action {
-                    strongest = strongest.max(coupling * component.scale.abs() * envelope_peak(&component.envelope));
+                    strongest = strongest
+                        .max(coupling * component.scale.abs() * envelope_peak(&component.envelope));
                 }
             }
         }
@@ -596,7 +722,10 @@ impl Plan {
         }
         for item in &self.record.items {
             if item.every_steps == 0 {
-                return Err(PlanError::Invalid(format!("record {:?}: every must be at least one step", item.quantity)));
+                return Err(PlanError::Invalid(format!(
+                    "record {:?}: every must be at least one step",
+                    item.quantity
+                )));
             }
         }
         Ok(())
@@ -605,45 +734,112 @@ impl Plan {
     fn validate_component(&self, what: &str, component: &Component) -> Result<(), PlanError> {
         check(format!("{what} scale"), component.scale, true, "finite")?;
         match &component.envelope {
-            Envelope::Bateman { dose, absorption_rate, elimination_rate, .. } => {
+            Envelope::Bateman {
+                dose,
+                absorption_rate,
+                elimination_rate,
+                ..
+            } => {
                 check(format!("{what} dose"), *dose, *dose >= 0.0, "≥ 0")?;
-                check(format!("{what} absorption rate"), *absorption_rate, *absorption_rate > 0.0, "> 0")?;
-                check(format!("{what} elimination rate"), *elimination_rate, *elimination_rate > 0.0, "> 0")?;
+                check(
+                    format!("{what} absorption rate"),
+                    *absorption_rate,
+                    *absorption_rate > 0.0,
+                    "> 0",
+                )?;
+                check(
+                    format!("{what} elimination rate"),
+                    *elimination_rate,
+                    *elimination_rate > 0.0,
+                    "> 0",
+                )?;
             }
             Envelope::Table { points } => check_table(what, points)?,
             _ => {}
         }
         match &component.action {
-            Action::Broadband { rate, bands, regions } => {
+            Action::Broadband {
+                rate,
+                bands,
+                regions,
+            } => {
                 check(format!("{what} rate"), *rate, true, "finite")?;
                 check_bands(what, bands)?;
                 check_regions(what, regions)?;
             }
-            Action::Drive { frequency_hz, amplitude, bands, regions, habituation } => {
-                check(format!("{what} frequency"), *frequency_hz, *frequency_hz >= 0.0, "≥ 0 Hz")?;
+            Action::Drive {
+                frequency_hz,
+                amplitude,
+                bands,
+                regions,
+                habituation,
+            } => {
+                check(
+                    format!("{what} frequency"),
+                    *frequency_hz,
+                    *frequency_hz >= 0.0,
+                    "≥ 0 Hz",
+                )?;
                 check(format!("{what} amplitude"), *amplitude, true, "finite")?;
                 check_bands(what, bands)?;
                 check_regions(what, regions)?;
                 if let Some(habituation) = habituation {
                     if habituation.time_constant_steps == 0 {
-                        return Err(PlanError::Invalid(format!("{what}: habituation time constant must be ≥ 1 step")));
+                        return Err(PlanError::Invalid(format!(
+                            "{what}: habituation time constant must be ≥ 1 step"
+                        )));
                     }
                     let depth = habituation.depth;
-                    check(format!("{what} habituation depth"), depth, (0.0..=1.0).contains(&depth), "in [0, 1]")?;
+                    check(
+                        format!("{what} habituation depth"),
+                        depth,
+                        (0.0..=1.0).contains(&depth),
+                        "in [0, 1]",
+                    )?;
                 }
             }
-            Action::Metronome { frequency_hz, coupling } => {
-                check(format!("{what} metronome frequency"), *frequency_hz, *frequency_hz > 0.0, "> 0 Hz")?;
-                check(format!("{what} metronome coupling"), *coupling, *coupling >= 0.0, "≥ 0")?;
+            Action::Metronome {
+                frequency_hz,
+                coupling,
+            } => {
+                check(
+                    format!("{what} metronome frequency"),
+                    *frequency_hz,
+                    *frequency_hz > 0.0,
+                    "> 0 Hz",
+                )?;
+                check(
+                    format!("{what} metronome coupling"),
+                    *coupling,
+                    *coupling >= 0.0,
+                    "≥ 0",
+                )?;
             }
             Action::SinkSuppression { level } => {
-                check(format!("{what} suppression"), *level, (0.0..=1.0).contains(level), "in [0, 1]")?;
+                check(
+                    format!("{what} suppression"),
+                    *level,
+                    (0.0..=1.0).contains(level),
+                    "in [0, 1]",
+                )?;
                 let peak = component.scale.abs() * envelope_peak(&component.envelope);
-                check(format!("{what} suppression × envelope peak"), *level * peak, *level * peak <= 1.0, "≤ 1")?;
+                check(
+                    format!("{what} suppression × envelope peak"),
+                    *level * peak,
+                    *level * peak <= 1.0,
+                    "≤ 1",
+                )?;
             }
-            Action::Content { strength, .. } => check(format!("{what} strength"), *strength, true, "finite")?,
+            Action::Content { strength, .. } => {
+                check(format!("{what} strength"), *strength, true, "finite")?
+            }
             Action::WeakenCsh { delta_gamma, rate } => {
-                check(format!("{what} delta_gamma"), *delta_gamma, *delta_gamma >= 0.0, "≥ 0")?;
+                check(
+                    format!("{what} delta_gamma"),
+                    *delta_gamma,
+                    *delta_gamma >= 0.0,
+                    "≥ 0",
+                )?;
                 check(format!("{what} rate"), *rate, *rate >= 0.0, "≥ 0")?;
             }
             Action::DetuneRegion { rate, .. } | Action::Restore { rate } => {
@@ -663,7 +859,8 @@ impl Plan {
     pub fn canonical_text(&self) -> String {
         // Serialising plain structs, enums, vectors and finite floats cannot fail; a failure
         // would be a bug in the serialiser, and the text then says so instead of panicking.
-        serde_norway::to_string(self).unwrap_or_else(|error| format!("unserialisable plan: {error}"))
+        serde_norway::to_string(self)
+            .unwrap_or_else(|error| format!("unserialisable plan: {error}"))
     }
 
     /// Bytes a run of this plan needs on this basis: engine state plus every recorded column.
@@ -687,11 +884,39 @@ impl MemoryEstimate {
     }
 }
 
+/// Converts a time in seconds to a step index for time step `dt`. A time that is not a whole
+/// number of steps (beyond floating-point noise of 1e-9 steps) is an error naming the nearest
+/// multiples, never a silent rounding (model.md §7).
+pub fn seconds_to_steps(what: &str, seconds: f64, dt: f64) -> Result<u64, PlanError> {
+    check(what, seconds, seconds >= 0.0, "≥ 0 seconds")?;
+    check("dt", dt, dt > 0.0, "> 0 seconds")?;
+    let steps = seconds / dt;
+    let nearest = steps.round();
+    if nearest > u64::MAX as f64 {
+        return Err(PlanError::Invalid(format!(
+            "{what}: {seconds} s is too many steps of {dt} s"
+        )));
+    }
+    if (steps - nearest).abs() > 1e-9 * nearest.max(1.0) {
+        return Err(PlanError::Invalid(format!(
+            "{what}: {seconds} s is not a whole number of steps of {dt} s (nearest: {} s or {} s)",
+            steps.floor() * dt,
+            steps.ceil() * dt
+        )));
+    }
+    Ok(nearest as u64)
+}
+
 /// The largest value an envelope reaches (used by validation bounds).
 pub fn envelope_peak(envelope: &Envelope) -> f64 {
     match envelope {
         Envelope::Always | Envelope::Pulse { .. } | Envelope::Ramp { .. } => 1.0,
-        Envelope::Bateman { dose, absorption_rate, elimination_rate, .. } => {
+        Envelope::Bateman {
+            dose,
+            absorption_rate,
+            elimination_rate,
+            ..
+        } => {
             let (ka, ke) = (*absorption_rate, *elimination_rate);
             if (ka - ke).abs() <= 1e-12 * ka.max(ke) {
                 dose / std::f64::consts::E
@@ -706,50 +931,112 @@ pub fn envelope_peak(envelope: &Envelope) -> f64 {
 
 fn check_regions(what: &str, regions: &[RegionWeight]) -> Result<(), PlanError> {
     for region in regions {
-        check(format!("{what} weight of region {}", region.region), region.weight, region.weight >= 0.0, "≥ 0")?;
+        check(
+            format!("{what} weight of region {}", region.region),
+            region.weight,
+            region.weight >= 0.0,
+            "≥ 0",
+        )?;
     }
     Ok(())
 }
 
 fn validate_landscape(landscape: &LandscapeSettings) -> Result<(), PlanError> {
-    check("landscape.temperature_ratio", landscape.temperature_ratio, landscape.temperature_ratio > 0.0, "> 0")?;
-    check("landscape.sweeps_per_second", landscape.sweeps_per_second, landscape.sweeps_per_second >= 0.0, "≥ 0")?;
-    check("landscape.structure_weight", landscape.structure_weight, true, "finite")?;
-    check("landscape.neutral_field_gain", landscape.neutral_field_gain, true, "finite")?;
-    check("landscape.hebb_rate", landscape.hebb_rate, landscape.hebb_rate >= 0.0, "≥ 0")?;
-    check("landscape.relax_rate", landscape.relax_rate, landscape.relax_rate >= 0.0, "≥ 0")?;
+    check(
+        "landscape.temperature_ratio",
+        landscape.temperature_ratio,
+        landscape.temperature_ratio > 0.0,
+        "> 0",
+    )?;
+    check(
+        "landscape.sweeps_per_second",
+        landscape.sweeps_per_second,
+        landscape.sweeps_per_second >= 0.0,
+        "≥ 0",
+    )?;
+    check(
+        "landscape.structure_weight",
+        landscape.structure_weight,
+        true,
+        "finite",
+    )?;
+    check(
+        "landscape.neutral_field_gain",
+        landscape.neutral_field_gain,
+        true,
+        "finite",
+    )?;
+    check(
+        "landscape.hebb_rate",
+        landscape.hebb_rate,
+        landscape.hebb_rate >= 0.0,
+        "≥ 0",
+    )?;
+    check(
+        "landscape.relax_rate",
+        landscape.relax_rate,
+        landscape.relax_rate >= 0.0,
+        "≥ 0",
+    )?;
     check(
         "landscape.disintegration_overlap",
         landscape.disintegration_overlap,
         (-1.0..=1.0).contains(&landscape.disintegration_overlap),
         "in [−1, 1]",
     )?;
-    check("landscape.crystallisation_temperature", landscape.crystallisation_temperature, true, "finite")?;
+    check(
+        "landscape.crystallisation_temperature",
+        landscape.crystallisation_temperature,
+        true,
+        "finite",
+    )?;
+    if landscape.field_every_steps == 0 {
+        return Err(PlanError::Invalid(
+            "landscape field update interval must be at least one step".into(),
+        ));
+    }
     if landscape.crystallisation_window_steps == 0 {
-        return Err(PlanError::Invalid("crystallisation window must be at least one step".into()));
+        return Err(PlanError::Invalid(
+            "crystallisation window must be at least one step".into(),
+        ));
     }
     let mut names: Vec<&str> = landscape.patterns.iter().map(|p| p.name.as_str()).collect();
     names.sort_unstable();
     if names.windows(2).any(|w| w[0] == w[1]) {
-        return Err(PlanError::Invalid("two landscape patterns share a name".into()));
+        return Err(PlanError::Invalid(
+            "two landscape patterns share a name".into(),
+        ));
     }
     for pattern in &landscape.patterns {
         if let PatternKind::Explicit { spins } = &pattern.kind
             && spins.iter().any(|s| *s != 1 && *s != -1)
         {
-            return Err(PlanError::Invalid(format!("pattern `{}`: spins must be −1 or +1", pattern.name)));
+            return Err(PlanError::Invalid(format!(
+                "pattern `{}`: spins must be −1 or +1",
+                pattern.name
+            )));
         }
     }
     for prior in &landscape.priors {
-        check(format!("prior `{}` strength", prior.pattern), prior.strength, true, "finite")?;
+        check(
+            format!("prior `{}` strength", prior.pattern),
+            prior.strength,
+            true,
+            "finite",
+        )?;
         if !names.contains(&prior.pattern.as_str()) {
-            return Err(PlanError::Invalid(format!("prior names unknown pattern `{}`", prior.pattern)));
+            return Err(PlanError::Invalid(format!(
+                "prior names unknown pattern `{}`",
+                prior.pattern
+            )));
         }
     }
     if let SpinInit::Pattern { name } = &landscape.initial
         && !names.contains(&name.as_str())
     {
-        return Err(PlanError::Invalid(format!("initial spins name unknown pattern `{name}`")));
+        return Err(PlanError::Invalid(format!(
+            "initial spins name unknown pattern `{name}`"
+        )));
     }
     Ok(())
 }
@@ -772,24 +1059,218 @@ mod tests {
 
     #[test]
     fn validation_reports_bad_numbers() {
-        let mut plan = Plan::default();
-        plan.dt = 0.0;
+        let plan = Plan {
+            dt: 0.0,
+            ..Plan::default()
+        };
         assert!(matches!(plan.validate(), Err(PlanError::OutOfRange { .. })));
-        let mut plan = Plan::default();
-        plan.dt = f64::NAN;
+        let plan = Plan {
+            dt: f64::NAN,
+            ..Plan::default()
+        };
         assert!(plan.validate().is_err());
         let mut plan = Plan::default();
         plan.locking.epsilon = 1000.0;
-        assert!(plan.validate().is_err(), "explicit phase step too large must be refused");
+        assert!(
+            plan.validate().is_err(),
+            "explicit phase step too large must be refused"
+        );
         let mut plan = Plan::default();
-        plan.cooling.shape = CoolingShape::Table { points: vec![TablePoint { step: 5, value: 1.0 }, TablePoint { step: 5, value: 2.0 }] };
+        plan.cooling.shape = CoolingShape::Table {
+            points: vec![
+                TablePoint {
+                    step: 5,
+                    value: 1.0,
+                },
+                TablePoint {
+                    step: 5,
+                    value: 2.0,
+                },
+            ],
+        };
         assert!(plan.validate().is_err());
         assert!(Plan::default().validate().is_ok());
     }
 
+    /// A plan using every kind of schedule, envelope, action and record item.
+    fn full_plan() -> Plan {
+        let everywhere = BandWeights::uniform(1.0);
+        let component = |envelope, action| Component {
+            envelope,
+            scale: 1.0,
+            action,
+        };
+        Plan {
+            seed: 42,
+            sinks: SinkSchedule {
+                gain: 1.0,
+                affinity: BandWeights::default_sink_affinity(),
+                profile: Profile::Ramp {
+                    start_step: 0,
+                    end_step: 500,
+                    from: 1.0,
+                    to: 0.5,
+                },
+            },
+            cooling: CoolingCurve {
+                shape: CoolingShape::Logarithmic,
+                from: 3.0,
+                to: 1.0,
+                start_step: 100,
+                scale_steps: 200,
+                reheat: Some(Reheat::AfterStall {
+                    window_steps: 50,
+                    tolerance: 0.01,
+                }),
+            },
+            sources: vec![Source {
+                name: "everything".into(),
+                components: vec![
+                    component(
+                        Envelope::Bateman {
+                            at_step: 10,
+                            dose: 1.0,
+                            absorption_rate: 1.0,
+                            elimination_rate: 0.1,
+                        },
+                        Action::Broadband {
+                            rate: 2.0,
+                            bands: everywhere,
+                            regions: vec![RegionWeight {
+                                region: "r0".into(),
+                                weight: 0.5,
+                            }],
+                        },
+                    ),
+                    component(
+                        Envelope::Ramp {
+                            at_step: 0,
+                            rise_steps: 10,
+                            hold_steps: 10,
+                            fall_steps: 10,
+                        },
+                        Action::Drive {
+                            frequency_hz: 2.0,
+                            amplitude: 0.3,
+                            bands: everywhere,
+                            regions: Vec::new(),
+                            habituation: Some(Habituation {
+                                time_constant_steps: 100,
+                                depth: 0.5,
+                            }),
+                        },
+                    ),
+                    component(
+                        Envelope::Always,
+                        Action::Metronome {
+                            frequency_hz: 1.0,
+                            coupling: 0.5,
+                        },
+                    ),
+                    component(
+                        Envelope::Pulse {
+                            at_step: 5,
+                            duration_steps: 5,
+                        },
+                        Action::SinkSuppression { level: 0.5 },
+                    ),
+                    component(
+                        Envelope::Table {
+                            points: vec![
+                                TablePoint {
+                                    step: 0,
+                                    value: 0.0,
+                                },
+                                TablePoint {
+                                    step: 9,
+                                    value: 1.0,
+                                },
+                            ],
+                        },
+                        Action::Content {
+                            pattern: "p".into(),
+                            strength: 1.0,
+                        },
+                    ),
+                    component(
+                        Envelope::Always,
+                        Action::WeakenCsh {
+                            delta_gamma: 1.0,
+                            rate: 0.1,
+                        },
+                    ),
+                    component(
+                        Envelope::Always,
+                        Action::DetuneRegion {
+                            region: None,
+                            rate: 0.1,
+                        },
+                    ),
+                    component(Envelope::Always, Action::Restore { rate: 0.1 }),
+                ],
+            }],
+            landscape: Some(LandscapeSettings {
+                patterns: vec![PatternSpec {
+                    name: "p".into(),
+                    kind: PatternKind::Random,
+                }],
+                priors: vec![Prior {
+                    pattern: "p".into(),
+                    strength: 1.0,
+                }],
+                ..LandscapeSettings::default()
+            }),
+            record: RecordSpec {
+                items: vec![
+                    RecordItem {
+                        quantity: Quantity::Temperature,
+                        every_steps: 10,
+                    },
+                    RecordItem {
+                        quantity: Quantity::BandTemperature { band: Band::Csh },
+                        every_steps: 10,
+                    },
+                    RecordItem {
+                        quantity: Quantity::Overlap {
+                            pattern: "p".into(),
+                        },
+                        every_steps: 10,
+                    },
+                ],
+            },
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn the_canonical_serialisation_is_stable() {
+        let plan = full_plan();
+        assert!(plan.validate().is_ok(), "{:?}", plan.validate());
+        // The hash is over this text: a change here changes every plan hash, so it is pinned.
+        insta::assert_snapshot!("full_plan", plan.canonical_text());
+        let back: Plan = serde_norway::from_str(&plan.canonical_text()).expect("round trip");
+        assert_eq!(back, plan);
+    }
+
+    #[test]
+    fn seconds_convert_to_whole_steps_or_fail() {
+        assert_eq!(seconds_to_steps("t", 1.5, 0.001), Ok(1500));
+        assert_eq!(seconds_to_steps("t", 0.3, 0.1), Ok(3));
+        assert!(matches!(
+            seconds_to_steps("pulse at", 1.0005, 0.001),
+            Err(PlanError::Invalid(_))
+        ));
+        assert!(seconds_to_steps("t", -1.0, 0.1).is_err());
+    }
+
     #[test]
     fn bateman_peak_matches_its_formula() {
-        let envelope = Envelope::Bateman { at_step: 0, dose: 2.0, absorption_rate: 1.0, elimination_rate: 0.2 };
+        let envelope = Envelope::Bateman {
+            at_step: 0,
+            dose: 2.0,
+            absorption_rate: 1.0,
+            elimination_rate: 0.2,
+        };
         let peak = envelope_peak(&envelope);
         // t_max = ln(5)/0.8; evaluate the curve densely and compare.
         let mut best: f64 = 0.0;
