@@ -77,7 +77,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error with code `code` (which must be in [`CODES`]), a message and one label on `span`.
-    pub fn error(code: &'static str, file: FileId, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        code: &'static str,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         debug_assert!(lookup(code).is_some(), "unknown diagnostic code {code}");
         Diagnostic {
             severity: Severity::Error,
@@ -91,17 +96,38 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: &'static str, file: FileId, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, file, span, message) }
+    pub fn warning(
+        code: &'static str,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, file, span, message)
+        }
     }
 
     pub fn with_label(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label { file: self.file, span, message: message.into() });
+        self.labels.push(Label {
+            file: self.file,
+            span,
+            message: message.into(),
+        });
         self
     }
 
-    pub fn with_label_in(mut self, file: FileId, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label { file, span, message: message.into() });
+    pub fn with_label_in(
+        mut self,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.labels.push(Label {
+            file,
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -146,7 +172,11 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptio
         Severity::Error => ReportKind::Error,
         Severity::Warning => ReportKind::Warning,
     };
-    let char_set = if options.color { CharSet::Unicode } else { CharSet::Ascii };
+    let char_set = if options.color {
+        CharSet::Unicode
+    } else {
+        CharSet::Ascii
+    };
     let config = Config::default()
         .with_index_type(IndexType::Byte)
         .with_color(options.color)
@@ -157,7 +187,10 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptio
         let start = span.start.min(len);
         start..span.end.clamp(start, len)
     };
-    let primary = (name_of(diagnostic.file), clamp(diagnostic.file, diagnostic.span));
+    let primary = (
+        name_of(diagnostic.file),
+        clamp(diagnostic.file, diagnostic.span),
+    );
     let mut builder = Report::build(kind, primary.clone())
         .with_config(config)
         .with_code(diagnostic.code)
@@ -167,13 +200,18 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptio
     }
     for (order, label) in diagnostic.labels.iter().enumerate() {
         let label_color = if options.color {
-            Some(if order == 0 { ariadne::Color::Red } else { ariadne::Color::Blue })
+            Some(if order == 0 {
+                ariadne::Color::Red
+            } else {
+                ariadne::Color::Blue
+            })
         } else {
             None
         };
-        let mut ariadne_label = AriadneLabel::new((name_of(label.file), clamp(label.file, label.span)))
-            .with_message(&label.message)
-            .with_order(order as i32);
+        let mut ariadne_label =
+            AriadneLabel::new((name_of(label.file), clamp(label.file, label.span)))
+                .with_message(&label.message)
+                .with_order(order as i32);
         if let Some(color) = label_color {
             ariadne_label = ariadne_label.with_color(color);
         }
@@ -186,19 +224,31 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptio
         builder = builder.with_note(note);
     }
     let report = builder.finish();
-    let cache = ariadne::sources(
-        (0..sources.len()).map(|index| (sources.name(FileId(index)).to_string(), sources.text(FileId(index)).to_string())),
-    );
+    let cache = ariadne::sources((0..sources.len()).map(|index| {
+        (
+            sources.name(FileId(index)).to_string(),
+            sources.text(FileId(index)).to_string(),
+        )
+    }));
     let mut out = Vec::new();
     if report.write(cache, &mut out).is_err() {
         // Writing to a Vec cannot fail for IO reasons; if ariadne fails we still show the essentials.
-        return format!("[{}] {}: {}\n", diagnostic.code, sources.name(diagnostic.file), diagnostic.message);
+        return format!(
+            "[{}] {}: {}\n",
+            diagnostic.code,
+            sources.name(diagnostic.file),
+            diagnostic.message
+        );
     }
     String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Renders many diagnostics, errors and warnings in source order.
-pub fn render_all(diagnostics: &[Diagnostic], sources: &SourceMap, options: RenderOptions) -> String {
+pub fn render_all(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    options: RenderOptions,
+) -> String {
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by_key(|d| (d.file, d.span.start, d.span.end, d.code));
     sorted.iter().map(|d| render(d, sources, options)).collect()
@@ -225,7 +275,9 @@ impl fmt::Display for CodeInfo {
 }
 
 pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
-    CODES.iter().find(|info| info.code.eq_ignore_ascii_case(code))
+    CODES
+        .iter()
+        .find(|info| info.code.eq_ignore_ascii_case(code))
 }
 
 /// Every diagnostic code. A test checks that each code used in the source appears here and that
@@ -249,10 +301,11 @@ UTF-8.",
     },
     CodeInfo {
         code: "E0003",
-        title: "nesting too deep",
-        explanation: "Brackets, lists, records and calls may nest at most 200 levels deep. Deeper \
-nesting is almost certainly generated by mistake, and refusing it keeps the parser from exhausting \
-its stack. Split the expression with `let` bindings.",
+        title: "nesting too deep or expression too long",
+        explanation: "Brackets, lists, records and calls may nest at most 100 levels deep, and one \
+statement may contain at most 500 operators. Larger expressions are almost certainly generated by \
+mistake, and refusing them keeps every stage from exhausting its stack. Split the expression with \
+`let` bindings.",
         example: "let x = ((((((((((((((( ... 1 ... )))))))))))))))   # 10,000 brackets",
     },
     CodeInfo {
@@ -379,9 +432,9 @@ The value before the parentheses is something else.",
     CodeInfo {
         code: "E0020",
         title: "recursive function",
-        explanation: "A function calls itself, directly or through other functions. Script functions \
-describe values, and recursion has no way to stop (the language has no conditionals), so it is \
-refused.",
+        explanation: "A function calls itself. Script functions describe values, and recursion has no \
+way to stop (the language has no conditionals), so it is refused. (Mutual recursion cannot be \
+written: a function sees only names defined before it.)",
         example: "fn f(x) = f(x)\nlet y = f(1)",
     },
     CodeInfo {

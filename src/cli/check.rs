@@ -16,14 +16,30 @@ pub fn run(args: &CheckArgs) -> i32 {
     let mut failed = false;
     for path in &args.files {
         let checked = crate::semantics::check_file(path);
-        eprint!("{}", render_all(&checked.diagnostics, &checked.sources, options));
+        eprint!(
+            "{}",
+            render_all(&checked.diagnostics, &checked.sources, options)
+        );
         let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = checked.diagnostics.len() - errors;
         if errors > 0 {
             failed = true;
-            eprintln!("{}: {errors} error{}, {warnings} warning{}", path.display(), plural(errors), plural(warnings));
+            eprintln!(
+                "{}: {errors} error{}, {warnings} warning{}",
+                path.display(),
+                plural(errors),
+                plural(warnings)
+            );
         } else {
-            println!("{}: ok{}", path.display(), if warnings > 0 { format!(" ({warnings} warning{})", plural(warnings)) } else { String::new() });
+            println!(
+                "{}: ok{}",
+                path.display(),
+                if warnings > 0 {
+                    format!(" ({warnings} warning{})", plural(warnings))
+                } else {
+                    String::new()
+                }
+            );
         }
     }
     if failed { EXIT_ERRORS } else { EXIT_OK }

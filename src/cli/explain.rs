@@ -15,7 +15,14 @@ pub fn run(args: &ExplainArgs) -> i32 {
             EXIT_OK
         }
         None => {
-            eprintln!("unknown code `{}`; codes run from E0001 to E{:04} and W0001 to W0003", args.code, crate::diagnostics::CODES.iter().filter(|c| c.code.starts_with('E')).count());
+            eprintln!(
+                "unknown code `{}`; codes run from E0001 to E{:04} and W0001 to W0003",
+                args.code,
+                crate::diagnostics::CODES
+                    .iter()
+                    .filter(|c| c.code.starts_with('E'))
+                    .count()
+            );
             EXIT_USAGE
         }
     }

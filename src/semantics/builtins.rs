@@ -99,11 +99,23 @@ pub struct Param {
 }
 
 const fn p(name: &'static str, ty: Ty, default: Default, doc: &'static str) -> Param {
-    Param { name, ty, default, variadic: false, doc }
+    Param {
+        name,
+        ty,
+        default,
+        variadic: false,
+        doc,
+    }
 }
 
 const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Param {
-    Param { name, ty, default: Default::Required, variadic: false, doc }
+    Param {
+        name,
+        ty,
+        default: Default::Required,
+        variadic: false,
+        doc,
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,14 +159,39 @@ const PLAIN: Ty = Ty::Number(Dim::NONE);
 const LENGTH: Ty = Ty::Number(Dim::LENGTH);
 const NO_BANDS: Default = Default::Bands(1.0, 1.0, 0.0);
 
-const CURVE_AT: Param = p("at", TIME, Default::Number(0.0), "time the curve starts moving; before it the curve holds `from`");
+const CURVE_AT: Param = p(
+    "at",
+    TIME,
+    Default::Number(0.0),
+    "time the curve starts moving; before it the curve holds `from`",
+);
 
 const STAT_PARAMS: &[Param] = &[
     req("quantity", Ty::Quantity, "the recorded quantity"),
-    p("during", Ty::Window, Default::Optional, "a source (its active interval) or a time range"),
-    p("before", Ty::Window, Default::Optional, "a source (before its start) or a time"),
-    p("after", Ty::Window, Default::Optional, "a source (after its end) or a time"),
-    p("runs", Ty::RunSelection, Default::Optional, "in a scenario: the runs to average over, by axis label"),
+    p(
+        "during",
+        Ty::Window,
+        Default::Optional,
+        "a source (its active interval) or a time range",
+    ),
+    p(
+        "before",
+        Ty::Window,
+        Default::Optional,
+        "a source (before its start) or a time",
+    ),
+    p(
+        "after",
+        Ty::Window,
+        Default::Optional,
+        "a source (after its end) or a time",
+    ),
+    p(
+        "runs",
+        Ty::RunSelection,
+        Default::Optional,
+        "in a scenario: the runs to average over, by axis label",
+    ),
 ];
 
 /// Every builtin function.
@@ -173,7 +210,12 @@ pub static BUILTINS: &[Builtin] = &[
             req("at", TIME, "start time"),
             req("rise", TIME, "time to rise linearly from 0 to 1"),
             p("hold", TIME, Default::Number(0.0), "time held at 1"),
-            p("fall", TIME, Default::Number(0.0), "time to fall linearly back to 0"),
+            p(
+                "fall",
+                TIME,
+                Default::Number(0.0),
+                "time to fall linearly back to 0",
+            ),
         ],
         doc: "A trapezoid envelope: rise, hold, fall.",
     },
@@ -182,16 +224,33 @@ pub static BUILTINS: &[Builtin] = &[
         category: Category::Envelope,
         params: &[
             req("at", TIME, "dosing time"),
-            p("dose", PLAIN, Default::Number(1.0), "peak height of the envelope"),
-            req("absorption", Ty::HalfLifeOrRate, "absorption half-life (time) or rate (frequency)"),
-            req("elimination", Ty::HalfLifeOrRate, "elimination half-life (time) or rate (frequency)"),
+            p(
+                "dose",
+                PLAIN,
+                Default::Number(1.0),
+                "peak height of the envelope",
+            ),
+            req(
+                "absorption",
+                Ty::HalfLifeOrRate,
+                "absorption half-life (time) or rate (frequency)",
+            ),
+            req(
+                "elimination",
+                Ty::HalfLifeOrRate,
+                "elimination half-life (time) or rate (frequency)",
+            ),
         ],
         doc: "Pharmacokinetics (Bateman function): absorption then elimination, scaled so its peak equals `dose`.",
     },
     Builtin {
         name: "table",
         category: Category::Curve,
-        params: &[req("points", Ty::TimeTable, "[time: value, ...] with increasing times")],
+        params: &[req(
+            "points",
+            Ty::TimeTable,
+            "[time: value, ...] with increasing times",
+        )],
         doc: "Piecewise-linear curve through the points; usable as a cooling curve, a sink schedule or an envelope (0 outside the points).",
     },
     // ---- source parts ----
@@ -199,9 +258,23 @@ pub static BUILTINS: &[Builtin] = &[
         name: "broadband",
         category: Category::SourcePart,
         params: &[
-            req("rate", FREQ, "energy injected per second (write e.g. `0.5 Hz`)"),
-            p("bands", Ty::Bands, NO_BANDS, "weights per band {csh, rsh, ssh}"),
-            p("regions", Ty::Weights, Default::Optional, "weights per region name (default: all regions 1)"),
+            req(
+                "rate",
+                FREQ,
+                "energy injected per second (write e.g. `0.5 Hz`)",
+            ),
+            p(
+                "bands",
+                Ty::Bands,
+                NO_BANDS,
+                "weights per band {csh, rsh, ssh}",
+            ),
+            p(
+                "regions",
+                Ty::Weights,
+                Default::Optional,
+                "weights per region name (default: all regions 1)",
+            ),
         ],
         doc: "Semantically neutral broadband injection D: noise carrying no content pattern.",
     },
@@ -210,9 +283,19 @@ pub static BUILTINS: &[Builtin] = &[
         category: Category::SourcePart,
         params: &[
             req("frequencies", Ty::List(&FREQ), "tone frequencies"),
-            p("amplitude", PLAIN, Default::Number(1.0), "drive amplitude of each tone"),
+            p(
+                "amplitude",
+                PLAIN,
+                Default::Number(1.0),
+                "drive amplitude of each tone",
+            ),
             p("bands", Ty::Bands, NO_BANDS, "weights per band"),
-            p("regions", Ty::Weights, Default::Optional, "weights per region name"),
+            p(
+                "regions",
+                Ty::Weights,
+                Default::Optional,
+                "weights per region name",
+            ),
         ],
         doc: "Periodic drives at the given frequencies.",
     },
@@ -223,14 +306,27 @@ pub static BUILTINS: &[Builtin] = &[
             req("frequency", FREQ, "beat frequency (tempo)"),
             p("amplitude", PLAIN, Default::Number(1.0), "drive amplitude"),
             p("bands", Ty::Bands, NO_BANDS, "weights per band"),
-            p("regions", Ty::Weights, Default::Optional, "weights per region name"),
+            p(
+                "regions",
+                Ty::Weights,
+                Default::Optional,
+                "weights per region name",
+            ),
         ],
         doc: "A rhythmic periodic drive (a beat) at one frequency.",
     },
     Builtin {
         name: "metronome",
         category: Category::SourcePart,
-        params: &[req("frequency", FREQ, "metronome frequency"), p("coupling", PLAIN, Default::Number(1.0), "phase coupling strength")],
+        params: &[
+            req("frequency", FREQ, "metronome frequency"),
+            p(
+                "coupling",
+                PLAIN,
+                Default::Number(1.0),
+                "phase coupling strength",
+            ),
+        ],
         doc: "A coherent global phase drive that pulls every region toward one rhythm.",
     },
     Builtin {
@@ -242,7 +338,10 @@ pub static BUILTINS: &[Builtin] = &[
     Builtin {
         name: "content",
         category: Category::SourcePart,
-        params: &[req("pattern", Ty::Pattern, "a landscape pattern"), p("strength", PLAIN, Default::Number(1.0), "field strength")],
+        params: &[
+            req("pattern", Ty::Pattern, "a landscape pattern"),
+            p("strength", PLAIN, Default::Number(1.0), "field strength"),
+        ],
         doc: "A content pattern pushed onto the landscape as an external field (the magnet near the cooling iron).",
     },
     Builtin {
@@ -250,20 +349,38 @@ pub static BUILTINS: &[Builtin] = &[
         category: Category::SourcePart,
         params: &[
             req("amount", FREQ, "target extra damping of the CSHWs (1/s)"),
-            p("modes", Ty::Count, Default::Number(10.0), "how many of the lowest CSHWs"),
+            p(
+                "modes",
+                Ty::Count,
+                Default::Number(10.0),
+                "how many of the lowest CSHWs",
+            ),
         ],
         doc: "Plastic target: raise CSHW damping (trauma).",
     },
     Builtin {
         name: "detune_region",
         category: Category::SourcePart,
-        params: &[req("region", Ty::Text, "region name"), p("amount", Ty::Fraction, Default::Number(1.0), "how far toward the golden-mean ratio")],
+        params: &[
+            req("region", Ty::Text, "region name"),
+            p(
+                "amount",
+                Ty::Fraction,
+                Default::Number(1.0),
+                "how far toward the golden-mean ratio",
+            ),
+        ],
         doc: "Plastic target: detune a region's RSHWs toward the golden-mean ratio (trauma).",
     },
     Builtin {
         name: "restore_integration",
         category: Category::SourcePart,
-        params: &[p("strength", Ty::Fraction, Default::Number(1.0), "how strongly damping and detuning are pushed back to 0")],
+        params: &[p(
+            "strength",
+            Ty::Fraction,
+            Default::Number(1.0),
+            "how strongly damping and detuning are pushed back to 0",
+        )],
         doc: "Plastic target: undo weakening and detuning (metronome, low-frequency rhythm).",
     },
     Builtin {
@@ -277,8 +394,17 @@ pub static BUILTINS: &[Builtin] = &[
         name: "source",
         category: Category::Source,
         params: &[
-            req("envelope", Ty::Envelope, "a_s(t): pulse, ramp, bateman or table"),
-            p("parts", Ty::List(&Ty::SourcePart), Default::EmptyList, "what the source does while its envelope is on"),
+            req(
+                "envelope",
+                Ty::Envelope,
+                "a_s(t): pulse, ramp, bateman or table",
+            ),
+            p(
+                "parts",
+                Ty::List(&Ty::SourcePart),
+                Default::EmptyList,
+                "what the source does while its envelope is on",
+            ),
         ],
         doc: "The generic source primitive every preset is written with. Sources add with `+` and scale with `*`.",
     },
@@ -286,19 +412,34 @@ pub static BUILTINS: &[Builtin] = &[
     Builtin {
         name: "constant",
         category: Category::Curve,
-        params: &[p("level", PLAIN, Default::Number(1.0), "the constant value")],
+        params: &[p(
+            "level",
+            PLAIN,
+            Default::Number(1.0),
+            "the constant value",
+        )],
         doc: "A constant curve.",
     },
     Builtin {
         name: "linear",
         category: Category::Curve,
-        params: &[req("from", PLAIN, "start value"), req("to", PLAIN, "end value"), req("over", TIME, "duration of the change"), CURVE_AT],
+        params: &[
+            req("from", PLAIN, "start value"),
+            req("to", PLAIN, "end value"),
+            req("over", TIME, "duration of the change"),
+            CURVE_AT,
+        ],
         doc: "Linear change from `from` to `to` over `over`, then held (a ramp).",
     },
     Builtin {
         name: "exponential",
         category: Category::Curve,
-        params: &[req("from", PLAIN, "start value"), req("to", PLAIN, "asymptote"), req("tau", TIME, "time constant"), CURVE_AT],
+        params: &[
+            req("from", PLAIN, "start value"),
+            req("to", PLAIN, "asymptote"),
+            req("tau", TIME, "time constant"),
+            CURVE_AT,
+        ],
         doc: "to + (from − to) · e^(−t/tau).",
     },
     Builtin {
@@ -307,7 +448,11 @@ pub static BUILTINS: &[Builtin] = &[
         params: &[
             req("from", PLAIN, "start value"),
             req("to", PLAIN, "asymptote"),
-            req("ratio", Ty::Fraction, "factor applied to (T − to) at each step"),
+            req(
+                "ratio",
+                Ty::Fraction,
+                "factor applied to (T − to) at each step",
+            ),
             req("every", TIME, "step length"),
             CURVE_AT,
         ],
@@ -316,25 +461,45 @@ pub static BUILTINS: &[Builtin] = &[
     Builtin {
         name: "logarithmic",
         category: Category::Curve,
-        params: &[req("from", PLAIN, "start value"), req("to", PLAIN, "floor"), req("tau", TIME, "time scale"), CURVE_AT],
+        params: &[
+            req("from", PLAIN, "start value"),
+            req("to", PLAIN, "floor"),
+            req("tau", TIME, "time scale"),
+            CURVE_AT,
+        ],
         doc: "Boltzmann schedule: to + (from − to) / ln(k + e), k = t / tau.",
     },
     Builtin {
         name: "cauchy",
         category: Category::Curve,
-        params: &[req("from", PLAIN, "start value"), req("to", PLAIN, "floor"), req("tau", TIME, "time scale"), CURVE_AT],
+        params: &[
+            req("from", PLAIN, "start value"),
+            req("to", PLAIN, "floor"),
+            req("tau", TIME, "time scale"),
+            CURVE_AT,
+        ],
         doc: "Fast (Cauchy) schedule: to + (from − to) / (1 + k), k = t / tau.",
     },
     Builtin {
         name: "quadratic",
         category: Category::Curve,
-        params: &[req("from", PLAIN, "start value"), req("to", PLAIN, "end value"), req("over", TIME, "duration"), CURVE_AT],
+        params: &[
+            req("from", PLAIN, "start value"),
+            req("to", PLAIN, "end value"),
+            req("over", TIME, "duration"),
+            CURVE_AT,
+        ],
         doc: "Additive quadratic schedule (Luke): to + (from − to) · ((over − t)/over)².",
     },
     Builtin {
         name: "trigonometric",
         category: Category::Curve,
-        params: &[req("from", PLAIN, "start value"), req("to", PLAIN, "end value"), req("over", TIME, "duration"), CURVE_AT],
+        params: &[
+            req("from", PLAIN, "start value"),
+            req("to", PLAIN, "end value"),
+            req("over", TIME, "duration"),
+            CURVE_AT,
+        ],
         doc: "Additive trigonometric schedule (Luke): to + (from − to) · (1 + cos(π t / over)) / 2.",
     },
     Builtin {
@@ -343,7 +508,12 @@ pub static BUILTINS: &[Builtin] = &[
         params: &[
             req("base", Ty::Curve, "the curve to restart"),
             p("every", TIME, Default::Optional, "restart at this period"),
-            p("stall", TIME, Default::Optional, "restart when the energy has not improved for this long"),
+            p(
+                "stall",
+                TIME,
+                Default::Optional,
+                "restart when the energy has not improved for this long",
+            ),
         ],
         doc: "Restarts `base` (back to its `from`) every period or after a stall; give exactly one of `every`, `stall`.",
     },
@@ -353,7 +523,12 @@ pub static BUILTINS: &[Builtin] = &[
         category: Category::Connectome,
         params: &[
             req("nodes", Ty::Count, "number of nodes (≥ 3)"),
-            p("neighbours", Ty::Count, Default::Number(1.0), "neighbours joined on each side"),
+            p(
+                "neighbours",
+                Ty::Count,
+                Default::Number(1.0),
+                "neighbours joined on each side",
+            ),
             p("weight", PLAIN, Default::Number(1.0), "edge weight"),
         ],
         doc: "A ring (cycle) graph.",
@@ -364,7 +539,12 @@ pub static BUILTINS: &[Builtin] = &[
         params: &[
             req("rows", Ty::Count, "rows"),
             req("columns", Ty::Count, "columns"),
-            p("periodic", Ty::Bool, Default::Bool(false), "wrap around (torus)"),
+            p(
+                "periodic",
+                Ty::Bool,
+                Default::Bool(false),
+                "wrap around (torus)",
+            ),
         ],
         doc: "A 2-D grid graph.",
     },
@@ -373,9 +553,24 @@ pub static BUILTINS: &[Builtin] = &[
         category: Category::Connectome,
         params: &[
             req("nodes", Ty::Count, "number of nodes"),
-            p("neighbours", Ty::Count, Default::Number(2.0), "ring neighbours on each side"),
-            p("rewire", Ty::Fraction, Default::Number(0.1), "rewiring probability"),
-            p("seed", Ty::Count, Default::Number(0.0), "seed of the rewiring"),
+            p(
+                "neighbours",
+                Ty::Count,
+                Default::Number(2.0),
+                "ring neighbours on each side",
+            ),
+            p(
+                "rewire",
+                Ty::Fraction,
+                Default::Number(0.1),
+                "rewiring probability",
+            ),
+            p(
+                "seed",
+                Ty::Count,
+                Default::Number(0.0),
+                "seed of the rewiring",
+            ),
         ],
         doc: "A Watts-Strogatz small-world graph.",
     },
@@ -385,9 +580,24 @@ pub static BUILTINS: &[Builtin] = &[
         params: &[
             req("modules", Ty::Count, "modules per level"),
             req("size", Ty::Count, "nodes per bottom module"),
-            p("levels", Ty::Count, Default::Number(1.0), "hierarchy levels"),
-            p("inside", Ty::Fraction, Default::Number(0.5), "edge probability inside a module"),
-            p("between", Ty::Fraction, Default::Number(0.05), "edge probability between modules"),
+            p(
+                "levels",
+                Ty::Count,
+                Default::Number(1.0),
+                "hierarchy levels",
+            ),
+            p(
+                "inside",
+                Ty::Fraction,
+                Default::Number(0.5),
+                "edge probability inside a module",
+            ),
+            p(
+                "between",
+                Ty::Fraction,
+                Default::Number(0.05),
+                "edge probability between modules",
+            ),
             p("seed", Ty::Count, Default::Number(0.0), "seed"),
         ],
         doc: "A modular / hierarchical graph; each bottom module is a region.",
@@ -403,7 +613,12 @@ pub static BUILTINS: &[Builtin] = &[
         category: Category::Connectome,
         params: &[
             req("nodes", Ty::Count, "number of nodes"),
-            p("radius", PLAIN, Default::Number(0.2), "connection radius in the unit square"),
+            p(
+                "radius",
+                PLAIN,
+                Default::Number(0.2),
+                "connection radius in the unit square",
+            ),
             p("seed", Ty::Count, Default::Number(0.0), "seed"),
         ],
         doc: "A random geometric graph in the unit square.",
@@ -411,14 +626,22 @@ pub static BUILTINS: &[Builtin] = &[
     Builtin {
         name: "tvb",
         category: Category::Connectome,
-        params: &[req("path", Ty::Text, "a TVB connectivity zip, relative to the script")],
+        params: &[req(
+            "path",
+            Ty::Text,
+            "a TVB connectivity zip, relative to the script",
+        )],
         doc: "Imports a The Virtual Brain connectivity zip (weights, tract lengths, centres).",
     },
     Builtin {
         name: "surface",
         category: Category::Connectome,
         params: &[
-            req("mesh", Ty::Text, "cortical surface zip (vertices, triangles)"),
+            req(
+                "mesh",
+                Ty::Text,
+                "cortical surface zip (vertices, triangles)",
+            ),
             req("regions", Ty::Text, "region connectivity zip"),
             req("mapping", Ty::Text, "vertex to region mapping file"),
         ],
@@ -427,7 +650,11 @@ pub static BUILTINS: &[Builtin] = &[
     Builtin {
         name: "edge_list",
         category: Category::Connectome,
-        params: &[req("path", Ty::Text, "CSV with columns source,target[,weight]")],
+        params: &[req(
+            "path",
+            Ty::Text,
+            "CSV with columns source,target[,weight]",
+        )],
         doc: "Imports an edge list CSV.",
     },
     Builtin {
@@ -454,8 +681,18 @@ pub static BUILTINS: &[Builtin] = &[
         params: &[
             req("base", Ty::Connectome, "the connectome to extend"),
             req("nodes", Ty::Count, "number of body nodes"),
-            p("nerve_length", LENGTH, Default::Number(0.5), "nerve length from body node to brain"),
-            p("attach", Ty::List(&Ty::Text), Default::EmptyList, "region names the body nodes attach to (default: all)"),
+            p(
+                "nerve_length",
+                LENGTH,
+                Default::Number(0.5),
+                "nerve length from body node to brain",
+            ),
+            p(
+                "attach",
+                Ty::List(&Ty::Text),
+                Default::EmptyList,
+                "region names the body nodes attach to (default: all)",
+            ),
         ],
         doc: "Attaches body (sensorium) nodes with nerve lengths to a connectome.",
     },
@@ -464,7 +701,13 @@ pub static BUILTINS: &[Builtin] = &[
         name: "regions",
         category: Category::Pattern,
         params: &[
-            Param { name: "names", ty: Ty::Text, default: Default::Required, variadic: true, doc: "region names" },
+            Param {
+                name: "names",
+                ty: Ty::Text,
+                default: Default::Required,
+                variadic: true,
+                doc: "region names",
+            },
             p("strength", PLAIN, Default::Number(1.0), "prior strength"),
         ],
         doc: "A pattern: +1 on the named regions, −1 elsewhere.",
@@ -472,7 +715,10 @@ pub static BUILTINS: &[Builtin] = &[
     Builtin {
         name: "nodes",
         category: Category::Pattern,
-        params: &[req("indices", Ty::List(&Ty::Count), "node indices"), p("strength", PLAIN, Default::Number(1.0), "prior strength")],
+        params: &[
+            req("indices", Ty::List(&Ty::Count), "node indices"),
+            p("strength", PLAIN, Default::Number(1.0), "prior strength"),
+        ],
         doc: "A pattern: +1 on the listed nodes, −1 elsewhere.",
     },
     Builtin {
@@ -480,17 +726,47 @@ pub static BUILTINS: &[Builtin] = &[
         category: Category::Pattern,
         params: &[
             req("seed", Ty::Count, "the pattern's own seed"),
-            p("fraction", Ty::Fraction, Default::Number(0.5), "fraction of +1 entries"),
+            p(
+                "fraction",
+                Ty::Fraction,
+                Default::Number(0.5),
+                "fraction of +1 entries",
+            ),
             p("strength", PLAIN, Default::Number(1.0), "prior strength"),
         ],
         doc: "A random ±1 pattern with its own seed.",
     },
     // ---- statistics ----
-    Builtin { name: "mean", category: Category::Statistic, params: STAT_PARAMS, doc: "Time mean of a quantity over a window." },
-    Builtin { name: "min", category: Category::Statistic, params: STAT_PARAMS, doc: "Minimum of a quantity over a window." },
-    Builtin { name: "max", category: Category::Statistic, params: STAT_PARAMS, doc: "Maximum of a quantity over a window." },
-    Builtin { name: "initial", category: Category::Statistic, params: STAT_PARAMS, doc: "First recorded value in a window." },
-    Builtin { name: "final", category: Category::Statistic, params: STAT_PARAMS, doc: "Last recorded value in a window." },
+    Builtin {
+        name: "mean",
+        category: Category::Statistic,
+        params: STAT_PARAMS,
+        doc: "Time mean of a quantity over a window.",
+    },
+    Builtin {
+        name: "min",
+        category: Category::Statistic,
+        params: STAT_PARAMS,
+        doc: "Minimum of a quantity over a window.",
+    },
+    Builtin {
+        name: "max",
+        category: Category::Statistic,
+        params: STAT_PARAMS,
+        doc: "Maximum of a quantity over a window.",
+    },
+    Builtin {
+        name: "initial",
+        category: Category::Statistic,
+        params: STAT_PARAMS,
+        doc: "First recorded value in a window.",
+    },
+    Builtin {
+        name: "final",
+        category: Category::Statistic,
+        params: STAT_PARAMS,
+        doc: "Last recorded value in a window.",
+    },
     // ---- quantity functions ----
     Builtin {
         name: "overlap",
@@ -514,18 +790,66 @@ pub struct QuantityInfo {
 }
 
 pub static QUANTITIES: &[QuantityInfo] = &[
-    QuantityInfo { name: "temperature", groupings: &[Grouping::Band], doc: "T(t), mean mode energy relative to rest; by band: T_csh, T_rsh, T_ssh" },
-    QuantityInfo { name: "bath", groupings: &[], doc: "Θ(t), the cooling curve's bath temperature" },
-    QuantityInfo { name: "energy", groupings: &[Grouping::Band, Grouping::Mode], doc: "total mode energy; per band or per mode" },
-    QuantityInfo { name: "consonance", groupings: &[], doc: "consonance C of the energised spectrum" },
-    QuantityInfo { name: "dissonance", groupings: &[], doc: "dissonance D (Sethares roughness)" },
-    QuantityInfo { name: "noise", groupings: &[], doc: "noise N, the incoherent share of energy" },
-    QuantityInfo { name: "valence", groupings: &[], doc: "valence proxy (C − D)/(C + D)·(1 − N), after the Symmetry Theory of Valence" },
-    QuantityInfo { name: "integration", groupings: &[Grouping::Region], doc: "integration I(t), global or per region" },
-    QuantityInfo { name: "frustration", groupings: &[], doc: "landscape frustration F (internal stress)" },
-    QuantityInfo { name: "landscape_energy", groupings: &[], doc: "landscape energy H/n" },
-    QuantityInfo { name: "overlap", groupings: &[], doc: "overlap with a declared pattern: overlap(name)" },
-    QuantityInfo { name: "sink_gain", groupings: &[], doc: "effective sink gain g_sink·σ(t)" },
+    QuantityInfo {
+        name: "temperature",
+        groupings: &[Grouping::Band],
+        doc: "T(t), mean mode energy relative to rest; by band: T_csh, T_rsh, T_ssh",
+    },
+    QuantityInfo {
+        name: "bath",
+        groupings: &[],
+        doc: "Θ(t), the cooling curve's bath temperature",
+    },
+    QuantityInfo {
+        name: "energy",
+        groupings: &[Grouping::Band, Grouping::Mode],
+        doc: "total mode energy; per band or per mode",
+    },
+    QuantityInfo {
+        name: "consonance",
+        groupings: &[],
+        doc: "consonance C of the energised spectrum",
+    },
+    QuantityInfo {
+        name: "dissonance",
+        groupings: &[],
+        doc: "dissonance D (Sethares roughness)",
+    },
+    QuantityInfo {
+        name: "noise",
+        groupings: &[],
+        doc: "noise N, the incoherent share of energy",
+    },
+    QuantityInfo {
+        name: "valence",
+        groupings: &[],
+        doc: "valence proxy (C − D)/(C + D)·(1 − N), after the Symmetry Theory of Valence",
+    },
+    QuantityInfo {
+        name: "integration",
+        groupings: &[Grouping::Region],
+        doc: "integration I(t), global or per region",
+    },
+    QuantityInfo {
+        name: "frustration",
+        groupings: &[],
+        doc: "landscape frustration F (internal stress)",
+    },
+    QuantityInfo {
+        name: "landscape_energy",
+        groupings: &[],
+        doc: "landscape energy H/n",
+    },
+    QuantityInfo {
+        name: "overlap",
+        groupings: &[],
+        doc: "overlap with a declared pattern: overlap(name)",
+    },
+    QuantityInfo {
+        name: "sink_gain",
+        groupings: &[],
+        doc: "effective sink gain g_sink·σ(t)",
+    },
 ];
 
 pub fn quantity(name: &str) -> Option<&'static QuantityInfo> {
@@ -544,17 +868,60 @@ pub struct SettingInfo {
     pub doc: &'static str,
 }
 
-const fn setting(block: &'static str, name: &'static str, ty: Ty, default: Default, doc: &'static str) -> SettingInfo {
-    SettingInfo { block, name, ty, default, per: None, doc }
+const fn setting(
+    block: &'static str,
+    name: &'static str,
+    ty: Ty,
+    default: Default,
+    doc: &'static str,
+) -> SettingInfo {
+    SettingInfo {
+        block,
+        name,
+        ty,
+        default,
+        per: None,
+        doc,
+    }
 }
 
 pub static SETTINGS: &[SettingInfo] = &[
-    setting("experiment", "seed", Ty::Count, Default::Required, "seed of every random stream"),
+    setting(
+        "experiment",
+        "seed",
+        Ty::Count,
+        Default::Required,
+        "seed of every random stream",
+    ),
     setting("experiment", "dt", TIME, Default::Required, "time step"),
-    setting("experiment", "duration", TIME, Default::Required, "simulated time"),
-    setting("experiment", "record_from", TIME, Default::Number(0.0), "time recording starts"),
-    setting("harmonics", "laplacian", Ty::Keyword(&["normalized", "combinatorial"]), Default::Keyword("normalized"), "Laplacian kind"),
-    setting("harmonics", "modes", Ty::Count, Default::Number(100.0), "number of CSHWs"),
+    setting(
+        "experiment",
+        "duration",
+        TIME,
+        Default::Required,
+        "simulated time",
+    ),
+    setting(
+        "experiment",
+        "record_from",
+        TIME,
+        Default::Number(0.0),
+        "time recording starts",
+    ),
+    setting(
+        "harmonics",
+        "laplacian",
+        Ty::Keyword(&["normalized", "combinatorial"]),
+        Default::Keyword("normalized"),
+        "Laplacian kind",
+    ),
+    setting(
+        "harmonics",
+        "modes",
+        Ty::Count,
+        Default::Number(100.0),
+        "number of CSHWs",
+    ),
     SettingInfo {
         block: "harmonics",
         name: "regional",
@@ -563,14 +930,62 @@ pub static SETTINGS: &[SettingInfo] = &[
         per: Some("region"),
         doc: "RSHWs per region: `regional 6 per region`",
     },
-    setting("harmonics", "sensory", Ty::Count, Default::Number(0.0), "number of SSHWs (needs a sensorium)"),
-    setting("harmonics", "fundamental", FREQ, Default::Number(1.0), "frequency f_1 of the lowest CSHW"),
-    setting("sinks", "gain", PLAIN, Default::Number(1.0), "sink gain g_sink"),
-    setting("sinks", "affinity", Ty::Bands, Default::Bands(0.25, 1.0, 0.1), "sink affinity per band"),
-    setting("sinks", "schedule", Ty::Curve, Default::Optional, "sink schedule σ(t) (default constant 1)"),
-    setting("landscape", "scale", PLAIN, Default::Number(0.5), "landscape temperature = scale · T(t)"),
-    setting("landscape", "temperature", PLAIN, Default::Optional, "a fixed landscape temperature instead of scale"),
-    setting("landscape", "couplings", Ty::Keyword(&["structural", "uniform"]), Default::Keyword("structural"), "coupling structure"),
+    setting(
+        "harmonics",
+        "sensory",
+        Ty::Count,
+        Default::Number(0.0),
+        "number of SSHWs (needs a sensorium)",
+    ),
+    setting(
+        "harmonics",
+        "fundamental",
+        FREQ,
+        Default::Number(1.0),
+        "frequency f_1 of the lowest CSHW",
+    ),
+    setting(
+        "sinks",
+        "gain",
+        PLAIN,
+        Default::Number(1.0),
+        "sink gain g_sink",
+    ),
+    setting(
+        "sinks",
+        "affinity",
+        Ty::Bands,
+        Default::Bands(0.25, 1.0, 0.1),
+        "sink affinity per band",
+    ),
+    setting(
+        "sinks",
+        "schedule",
+        Ty::Curve,
+        Default::Optional,
+        "sink schedule σ(t) (default constant 1)",
+    ),
+    setting(
+        "landscape",
+        "scale",
+        PLAIN,
+        Default::Number(0.5),
+        "landscape temperature = scale · T(t)",
+    ),
+    setting(
+        "landscape",
+        "temperature",
+        PLAIN,
+        Default::Optional,
+        "a fixed landscape temperature instead of scale",
+    ),
+    setting(
+        "landscape",
+        "couplings",
+        Ty::Keyword(&["structural", "uniform"]),
+        Default::Keyword("structural"),
+        "coupling structure",
+    ),
     SettingInfo {
         block: "landscape",
         name: "sweeps",
@@ -579,7 +994,13 @@ pub static SETTINGS: &[SettingInfo] = &[
         per: Some("time"),
         doc: "Metropolis sweeps per second: `sweeps 2 per s`",
     },
-    setting("landscape", "plasticity", Ty::Plasticity, Default::Optional, "{rate, decay, threshold}: Hebbian rate and decay (1/s), saturation temperature"),
+    setting(
+        "landscape",
+        "plasticity",
+        Ty::Plasticity,
+        Default::Optional,
+        "{rate, decay, threshold}: Hebbian rate and decay (1/s), saturation temperature",
+    ),
 ];
 
 pub fn settings_of(block: &str) -> impl Iterator<Item = &'static SettingInfo> {

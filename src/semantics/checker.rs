@@ -2,13 +2,13 @@
 //! [`Checker::eval`], constructs builtin values and assembles the [`Program`].
 
 use crate::diagnostics::{Diagnostic, FileId, SourceMap};
+use crate::semantics::Loader;
 use crate::semantics::builtins::{self, Default as ParamDefault, Ty};
 use crate::semantics::eval::{Call, Env, MAX_ITEMS, closest};
 use crate::semantics::program::*;
 use crate::semantics::stdlib;
 use crate::semantics::units::{self, Dim};
 use crate::semantics::value::{Module, UserFunction, Value};
-use crate::semantics::Loader;
 use crate::syntax::ast::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -21,7 +21,8 @@ pub struct Checker<'l> {
     pub reported: HashSet<(&'static str, FileId, Span)>,
     pub steps: u64,
     pub budget_exceeded: bool,
-    pub call_stack: Vec<usize>,
+    /// Names of the functions whose bodies are being checked (a use inside is recursion).
+    pub defining: Vec<String>,
     modules: HashMap<String, Rc<Module>>,
     loading: Vec<(String, String)>,
     /// Values replacing top-level `let`s of the main file (scenario items).
@@ -59,7 +60,7 @@ impl<'l> Checker<'l> {
             reported: HashSet::new(),
             steps: 0,
             budget_exceeded: false,
-            call_stack: Vec::new(),
+            defining: Vec::new(),
             modules: HashMap::new(),
             loading: Vec::new(),
             overrides: HashMap::new(),
@@ -78,14 +79,22 @@ impl<'l> Checker<'l> {
                 return None;
             }
         };
-        let module = Rc::new(Module { file, display_name: name.to_string(), scope: Default::default() });
+        let module = Rc::new(Module {
+            file,
+            display_name: name.to_string(),
+            scope: Default::default(),
+        });
         self.loading.push((key_of_path(path), name.to_string()));
         let mut gathered = Gathered::default();
         self.check_statements(&module, &parsed, path, true, &mut gathered);
         self.loading.pop();
         self.warn_unused(&module);
         let program = self.assemble(file, &parsed, gathered);
-        if self.diagnostics.iter().any(Diagnostic::is_error) { None } else { program }
+        if self.diagnostics.iter().any(Diagnostic::is_error) {
+            None
+        } else {
+            program
+        }
     }
 
     fn warn_unused(&mut self, module: &Rc<Module>) {
@@ -109,7 +118,14 @@ impl<'l> Checker<'l> {
         }
     }
 
-    fn check_statements(&mut self, module: &Rc<Module>, parsed: &File, path: &Path, is_main: bool, gathered: &mut Gathered) {
+    fn check_statements(
+        &mut self,
+        module: &Rc<Module>,
+        parsed: &File,
+        path: &Path,
+        is_main: bool,
+        gathered: &mut Gathered,
+    ) {
         let file = module.file;
         // Landscape patterns are visible by name everywhere in the main file (sources refer to them
         // as content and may come before the landscape block).
@@ -121,7 +137,12 @@ impl<'l> Checker<'l> {
                             && !gathered.declared_patterns.contains(&name.text)
                         {
                             gathered.declared_patterns.push(name.text.clone());
-                            module.scope.borrow_mut().insert(&name.text, Value::PatternName(name.text.clone()), loc(file, name.span), false);
+                            module.scope.borrow_mut().insert(
+                                &name.text,
+                                Value::PatternName(name.text.clone()),
+                                loc(file, name.span),
+                                false,
+                            );
                         }
                     }
                 }
@@ -129,17 +150,27 @@ impl<'l> Checker<'l> {
         }
         for statement in &parsed.statements {
             let span = statement.span;
-            let definition_only = matches!(statement.kind, StatementKind::Use(_) | StatementKind::Let { .. } | StatementKind::Function(_));
+            let definition_only = matches!(
+                statement.kind,
+                StatementKind::Use(_) | StatementKind::Let { .. } | StatementKind::Function(_)
+            );
             if !is_main && !definition_only {
                 self.error(
-                    Diagnostic::error("E0014", file, span, "an imported module may contain only `use`, `let` and `fn`")
-                        .with_label(span, "not allowed in a module")
-                        .with_help("experiment statements belong in the main script"),
+                    Diagnostic::error(
+                        "E0014",
+                        file,
+                        span,
+                        "an imported module may contain only `use`, `let` and `fn`",
+                    )
+                    .with_label(span, "not allowed in a module")
+                    .with_help("experiment statements belong in the main script"),
                 );
                 continue;
             }
             match &statement.kind {
-                StatementKind::Use(use_statement) => self.check_use(module, use_statement, path, span),
+                StatementKind::Use(use_statement) => {
+                    self.check_use(module, use_statement, path, span)
+                }
                 StatementKind::Let { name, value } => {
                     let mut env = self.env(module);
                     let mut result = self.eval(&mut env, value);
@@ -159,7 +190,10 @@ impl<'l> Checker<'l> {
                     let result = self.eval(&mut env, value);
                     let bound = match result {
                         Value::Connectome(connectome) => {
-                            gathered.connectomes.push(NamedConnectome { name: name.text.clone(), value: connectome.clone() });
+                            gathered.connectomes.push(NamedConnectome {
+                                name: name.text.clone(),
+                                value: connectome.clone(),
+                            });
                             Value::Connectome(connectome)
                         }
                         Value::Unknown => Value::Unknown,
@@ -170,7 +204,10 @@ impl<'l> Checker<'l> {
                     };
                     self.bind(module, name, bound, false);
                 }
-                StatementKind::Harmonics { connectome, settings } => {
+                StatementKind::Harmonics {
+                    connectome,
+                    settings,
+                } => {
                     if self.singleton(gathered, "harmonics", file, span) {
                         gathered.harmonics = self.harmonics(module, connectome, settings, span);
                     }
@@ -195,7 +232,11 @@ impl<'l> Checker<'l> {
                     let result = self.eval(&mut env, value);
                     let bound = match result {
                         Value::Source(source) => {
-                            gathered.sources.push(NamedSource { name: name.text.clone(), source: source.clone(), loc: loc(file, span) });
+                            gathered.sources.push(NamedSource {
+                                name: name.text.clone(),
+                                source: source.clone(),
+                                loc: loc(file, span),
+                            });
                             Value::Source(source)
                         }
                         Value::Unknown => Value::Unknown,
@@ -211,9 +252,20 @@ impl<'l> Checker<'l> {
                         gathered.landscape = self.landscape(module, level, settings, span);
                     }
                 }
-                StatementKind::Record { every, items, destination } => {
+                StatementKind::Record {
+                    every,
+                    items,
+                    destination,
+                } => {
                     if self.singleton(gathered, "record", file, span) {
-                        gathered.record = self.record(module, every, items, destination, span, &gathered.declared_patterns);
+                        gathered.record = self.record(
+                            module,
+                            every,
+                            items,
+                            destination,
+                            span,
+                            &gathered.declared_patterns,
+                        );
                     }
                 }
                 StatementKind::Expect { condition } => {
@@ -233,25 +285,46 @@ impl<'l> Checker<'l> {
 
     fn env<'m>(&self, module: &'m Rc<Module>) -> Env<'m> {
         let visible_below = module.scope.borrow().count;
-        Env { module, visible_below, locals: Vec::new(), axes: None }
+        Env {
+            module,
+            visible_below,
+            locals: Vec::new(),
+            axes: None,
+        }
     }
 
     fn expected(&mut self, file: FileId, span: Span, what: &str, found: &Value) {
-        let mut diagnostic = Diagnostic::error("E0008", file, span, format!("expected {what}, found {}", found.describe()))
-            .with_label(span, format!("this is {}", found.describe()));
+        let mut diagnostic = Diagnostic::error(
+            "E0008",
+            file,
+            span,
+            format!("expected {what}, found {}", found.describe()),
+        )
+        .with_label(span, format!("this is {}", found.describe()));
         if what == "a source" && matches!(found, Value::Connectome(_)) {
             diagnostic = diagnostic.with_help("a connectome is the brain the sources act on; make a source with `source(...)` or a preset such as `meditation(...)`");
         }
         self.error(diagnostic);
     }
 
-    fn singleton(&mut self, gathered: &mut Gathered, what: &'static str, file: FileId, span: Span) -> bool {
+    fn singleton(
+        &mut self,
+        gathered: &mut Gathered,
+        what: &'static str,
+        file: FileId,
+        span: Span,
+    ) -> bool {
         if let Some(first) = gathered.singletons.get(what) {
             self.error(
-                Diagnostic::error("E0014", file, span, format!("a script has one `{what}` statement; this is the second"))
-                    .with_label(span, "second")
-                    .with_label(*first, "first")
-                    .with_help("merge them into one"),
+                Diagnostic::error(
+                    "E0014",
+                    file,
+                    span,
+                    format!("a script has one `{what}` statement; this is the second"),
+                )
+                .with_label(span, "second")
+                .with_label(*first, "first")
+                .with_help("merge them into one"),
             );
             return false;
         }
@@ -265,21 +338,36 @@ impl<'l> Checker<'l> {
         if let Some(existing) = scope.bindings.get(&name.text).and_then(|b| b.last()) {
             let first = existing.loc;
             drop(scope);
-            let mut diagnostic = Diagnostic::error("E0012", file, name.span, format!("`{}` is already defined", name.text))
-                .with_label(name.span, "defined again here");
+            let mut diagnostic = Diagnostic::error(
+                "E0012",
+                file,
+                name.span,
+                format!("`{}` is already defined", name.text),
+            )
+            .with_label(name.span, "defined again here");
             if first.file == file {
                 diagnostic = diagnostic.with_label(first.span, "first defined here");
             }
             self.error(diagnostic.with_help("rename one of them"));
             return;
         }
-        scope.insert(&name.text, value, loc(file, name.span), warn_unused && self.loading.len() == 1);
+        scope.insert(
+            &name.text,
+            value,
+            loc(file, name.span),
+            warn_unused && self.loading.len() == 1,
+        );
         drop(scope);
         if builtins::builtin(&name.text).is_some() || builtins::quantity(&name.text).is_some() {
             self.error(
-                Diagnostic::warning("W0002", file, name.span, format!("`{}` shadows a builtin of the same name", name.text))
-                    .with_label(name.span, "shadows the builtin")
-                    .with_help("rename it to keep the builtin usable"),
+                Diagnostic::warning(
+                    "W0002",
+                    file,
+                    name.span,
+                    format!("`{}` shadows a builtin of the same name", name.text),
+                )
+                .with_label(name.span, "shadows the builtin")
+                .with_help("rename it to keep the builtin usable"),
             );
         }
     }
@@ -289,17 +377,33 @@ impl<'l> Checker<'l> {
         let mut seen: Vec<&str> = Vec::new();
         for param in &def.params {
             if seen.contains(&param.name.text.as_str()) {
-                self.error(Diagnostic::error("E0012", file, param.name.span, format!("parameter `{}` appears twice", param.name.text)).with_label(param.name.span, "second"));
+                self.error(
+                    Diagnostic::error(
+                        "E0012",
+                        file,
+                        param.name.span,
+                        format!("parameter `{}` appears twice", param.name.text),
+                    )
+                    .with_label(param.name.span, "second"),
+                );
             }
             seen.push(&param.name.text);
         }
         let visible_below = module.scope.borrow().count;
-        let function = Rc::new(UserFunction { def: def.clone(), module: module.clone(), visible_below });
+        let function = Rc::new(UserFunction {
+            def: def.clone(),
+            module: module.clone(),
+            visible_below,
+        });
         // Check the body once with the parameters at their defaults (or unknown), so mistakes in
         // functions that are never called are still reported.
-        let key = Rc::as_ptr(&function) as usize;
-        self.call_stack.push(key);
-        let mut env = Env { module, visible_below, locals: Vec::new(), axes: None };
+        self.defining.push(def.name.text.clone());
+        let mut env = Env {
+            module,
+            visible_below,
+            locals: Vec::new(),
+            axes: None,
+        };
         for param in &def.params {
             let value = match &param.default {
                 Some(default) => self.eval(&mut env, default),
@@ -308,24 +412,49 @@ impl<'l> Checker<'l> {
             env.locals.push((param.name.text.clone(), value));
         }
         self.eval_body(&mut env, def);
-        self.call_stack.pop();
+        self.defining.pop();
         self.bind(module, &def.name, Value::Function(function), true);
     }
 
     // ---- modules ------------------------------------------------------------------------------
 
-    fn check_use(&mut self, module: &Rc<Module>, use_statement: &UseStatement, path: &Path, span: Span) {
+    fn check_use(
+        &mut self,
+        module: &Rc<Module>,
+        use_statement: &UseStatement,
+        path: &Path,
+        span: Span,
+    ) {
         let file = module.file;
-        let (key, display, target_span, text, module_path): (String, String, Span, Option<Vec<u8>>, PathBuf) = match &use_statement.target {
+        let (key, display, target_span, text, module_path): (
+            String,
+            String,
+            Span,
+            Option<Vec<u8>>,
+            PathBuf,
+        ) = match &use_statement.target {
             UseTarget::Module(segments) => {
                 let dotted: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
                 let dotted = dotted.join(".");
-                let target_span = segments.first().map_or(span, |f| f.span.join(segments.last().map_or(f.span, |l| l.span)));
+                let target_span = segments.first().map_or(span, |f| {
+                    f.span.join(segments.last().map_or(f.span, |l| l.span))
+                });
                 match stdlib::module(&dotted) {
-                    Some(text) => (dotted.clone(), format!("<{dotted}>"), target_span, Some(text.as_bytes().to_vec()), PathBuf::from(&dotted)),
+                    Some(text) => (
+                        dotted.clone(),
+                        format!("<{dotted}>"),
+                        target_span,
+                        Some(text.as_bytes().to_vec()),
+                        PathBuf::from(&dotted),
+                    ),
                     None => {
-                        let mut diagnostic = Diagnostic::error("E0005", file, target_span, format!("there is no module `{dotted}`"))
-                            .with_label(target_span, "unknown module");
+                        let mut diagnostic = Diagnostic::error(
+                            "E0005",
+                            file,
+                            target_span,
+                            format!("there is no module `{dotted}`"),
+                        )
+                        .with_label(target_span, "unknown module");
                         match closest(&dotted, stdlib::MODULES.iter().map(|(n, _)| *n)) {
                             Some(s) => diagnostic = diagnostic.with_help(format!("did you mean `{s}`?")),
                             None => {
@@ -347,9 +476,14 @@ impl<'l> Checker<'l> {
                 let bytes = self.loader.load(&full).ok();
                 if bytes.is_none() {
                     self.error(
-                        Diagnostic::error("E0005", file, relative.span, format!("cannot read `{}`", full.display()))
-                            .with_label(relative.span, "file not found")
-                            .with_help("paths are relative to the importing script"),
+                        Diagnostic::error(
+                            "E0005",
+                            file,
+                            relative.span,
+                            format!("cannot read `{}`", relative.value),
+                        )
+                        .with_label(relative.span, "file not found")
+                        .with_help("paths are relative to the importing script"),
                     );
                     return;
                 }
@@ -357,12 +491,20 @@ impl<'l> Checker<'l> {
             }
         };
         if let Some(position) = self.loading.iter().position(|(k, _)| *k == key) {
-            let mut chain: Vec<String> = self.loading[position..].iter().map(|(_, d)| d.clone()).collect();
+            let mut chain: Vec<String> = self.loading[position..]
+                .iter()
+                .map(|(_, d)| d.clone())
+                .collect();
             chain.push(display.clone());
             self.error(
-                Diagnostic::error("E0006", file, target_span, format!("import cycle: {}", chain.join(" -> ")))
-                    .with_label(target_span, "this import closes the cycle")
-                    .with_help("move the shared definitions into a file that both import"),
+                Diagnostic::error(
+                    "E0006",
+                    file,
+                    target_span,
+                    format!("import cycle: {}", chain.join(" -> ")),
+                )
+                .with_label(target_span, "this import closes the cycle")
+                .with_help("move the shared definitions into a file that both import"),
             );
             return;
         }
@@ -370,7 +512,9 @@ impl<'l> Checker<'l> {
             Some(existing) => existing.clone(),
             None => {
                 let bytes = text.unwrap_or_default();
-                let Some(loaded) = self.load_module(&key, &display, &bytes, &module_path) else { return };
+                let Some(loaded) = self.load_module(&key, &display, &bytes, &module_path) else {
+                    return;
+                };
                 loaded
             }
         };
@@ -382,16 +526,25 @@ impl<'l> Checker<'l> {
             self.bind(module, alias, Value::Module(imported), false);
         } else if !use_statement.names.is_empty() {
             for name in &use_statement.names {
-                let found = imported.scope.borrow_mut().lookup(&name.text, usize::MAX).map(|b| {
-                    b.used = true;
-                    b.value.clone()
-                });
+                let found = imported
+                    .scope
+                    .borrow_mut()
+                    .lookup(&name.text, usize::MAX)
+                    .map(|b| {
+                        b.used = true;
+                        b.value.clone()
+                    });
                 match found {
                     Some(value) => self.bind(module, name, value, false),
                     None => {
                         let names: Vec<String> = imported.scope.borrow().names().cloned().collect();
-                        let mut diagnostic = Diagnostic::error("E0005", file, name.span, format!("`{display}` has no `{}`", name.text))
-                            .with_label(name.span, "not defined in the module");
+                        let mut diagnostic = Diagnostic::error(
+                            "E0005",
+                            file,
+                            name.span,
+                            format!("`{display}` has no `{}`", name.text),
+                        )
+                        .with_label(name.span, "not defined in the module");
                         if let Some(s) = closest(&name.text, names.iter().map(String::as_str)) {
                             diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
                         }
@@ -412,12 +565,26 @@ impl<'l> Checker<'l> {
                 .collect();
             names.sort_by(|a, b| a.0.cmp(&b.0));
             for (name, value) in names {
-                self.bind(module, &Name { text: name, span: target_span }, value, false);
+                self.bind(
+                    module,
+                    &Name {
+                        text: name,
+                        span: target_span,
+                    },
+                    value,
+                    false,
+                );
             }
         }
     }
 
-    fn load_module(&mut self, key: &str, display: &str, bytes: &[u8], path: &Path) -> Option<Rc<Module>> {
+    fn load_module(
+        &mut self,
+        key: &str,
+        display: &str,
+        bytes: &[u8],
+        path: &Path,
+    ) -> Option<Rc<Module>> {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text.to_string(),
             Err(_) => String::from_utf8_lossy(bytes).into_owned(),
@@ -436,7 +603,11 @@ impl<'l> Checker<'l> {
                 return None;
             }
         };
-        let module = Rc::new(Module { file, display_name: display.to_string(), scope: Default::default() });
+        let module = Rc::new(Module {
+            file,
+            display_name: display.to_string(),
+            scope: Default::default(),
+        });
         self.loading.push((key.to_string(), display.to_string()));
         let mut ignored = Gathered::default();
         self.check_statements(&module, &parsed, path, false, &mut ignored);
@@ -478,22 +649,49 @@ impl<'l> Checker<'l> {
                         && s.value < 0.0
                     {
                         let span = call.span_of(param);
-                        self.error(Diagnostic::error("E0017", file, span, format!("`{param}` must not be negative")).with_label(span, "negative"));
+                        self.error(
+                            Diagnostic::error(
+                                "E0017",
+                                file,
+                                span,
+                                format!("`{param}` must not be negative"),
+                            )
+                            .with_label(span, "negative"),
+                        );
                         return Value::Unknown;
                     }
                 }
                 Value::Envelope(envelope)
             }
             SourcePart => {
-                let coupling = || Coupling { bands: call.bands("bands"), regions: call.weights("regions") };
+                let coupling = || Coupling {
+                    bands: call.bands("bands"),
+                    regions: call.weights("regions"),
+                };
                 let part = match name {
-                    "broadband" => crate::semantics::program::SourcePart::Broadband { rate: call.scalar("rate").expect("required"), coupling: coupling() },
+                    "broadband" => crate::semantics::program::SourcePart::Broadband {
+                        rate: call.scalar("rate").expect("required"),
+                        coupling: coupling(),
+                    },
                     "tones" => {
                         let frequencies = match call.value("frequencies") {
-                            Some(Value::List(items)) => items.iter().filter_map(|v| if let Value::Number(s) = v { Some(*s) } else { None }).collect(),
+                            Some(Value::List(items)) => items
+                                .iter()
+                                .filter_map(|v| {
+                                    if let Value::Number(s) = v {
+                                        Some(*s)
+                                    } else {
+                                        None
+                                    }
+                                })
+                                .collect(),
                             _ => Vec::new(),
                         };
-                        crate::semantics::program::SourcePart::Tones { frequencies, amplitude: call.scalar("amplitude").expect("default"), coupling: coupling() }
+                        crate::semantics::program::SourcePart::Tones {
+                            frequencies,
+                            amplitude: call.scalar("amplitude").expect("default"),
+                            coupling: coupling(),
+                        }
                     }
                     "beat" => crate::semantics::program::SourcePart::Beat {
                         frequency: call.scalar("frequency").expect("required"),
@@ -504,13 +702,18 @@ impl<'l> Checker<'l> {
                         frequency: call.scalar("frequency").expect("required"),
                         coupling: call.scalar("coupling").expect("default"),
                     },
-                    "suppress_sinks" => crate::semantics::program::SourcePart::SuppressSinks { amount: call.scalar("amount").expect("required") },
+                    "suppress_sinks" => crate::semantics::program::SourcePart::SuppressSinks {
+                        amount: call.scalar("amount").expect("required"),
+                    },
                     "content" => {
                         let pattern = match call.value("pattern") {
                             Some(Value::PatternName(n)) => n.clone(),
                             _ => String::new(),
                         };
-                        crate::semantics::program::SourcePart::Content { pattern, strength: call.scalar("strength").expect("default") }
+                        crate::semantics::program::SourcePart::Content {
+                            pattern,
+                            strength: call.scalar("strength").expect("default"),
+                        }
                     }
                     "weaken_harmonics" => crate::semantics::program::SourcePart::WeakenHarmonics {
                         amount: call.scalar("amount").expect("required"),
@@ -520,23 +723,51 @@ impl<'l> Checker<'l> {
                         region: call.text("region").unwrap_or_default(),
                         amount: call.scalar("amount").expect("default"),
                     },
-                    "restore_integration" => crate::semantics::program::SourcePart::RestoreIntegration { strength: call.scalar("strength").expect("default") },
-                    _ => crate::semantics::program::SourcePart::Habituation { tau: call.scalar("tau").expect("required") },
+                    "restore_integration" => {
+                        crate::semantics::program::SourcePart::RestoreIntegration {
+                            strength: call.scalar("strength").expect("default"),
+                        }
+                    }
+                    _ => crate::semantics::program::SourcePart::Habituation {
+                        tau: call.scalar("tau").expect("required"),
+                    },
                 };
                 Value::Part(part)
             }
             Source => {
-                let Some(Value::Envelope(envelope)) = call.value("envelope").cloned() else { return Value::Unknown };
+                let Some(Value::Envelope(envelope)) = call.value("envelope").cloned() else {
+                    return Value::Unknown;
+                };
                 let parts = match call.value("parts") {
-                    Some(Value::List(items)) => items.iter().filter_map(|v| if let Value::Part(p) = v { Some(p.clone()) } else { None }).collect(),
+                    Some(Value::List(items)) => items
+                        .iter()
+                        .filter_map(|v| {
+                            if let Value::Part(p) = v {
+                                Some(p.clone())
+                            } else {
+                                None
+                            }
+                        })
+                        .collect(),
                     _ => Vec::new(),
                 };
                 Value::Source(crate::semantics::program::Source {
-                    components: vec![SourceComponent { scale: 1.0, envelope, parts, loc: call.loc() }],
+                    components: vec![SourceComponent {
+                        scale: 1.0,
+                        envelope,
+                        parts,
+                        loc: call.loc(),
+                    }],
                 })
             }
             Curve => {
-                let mut curve = crate::semantics::program::Curve { kind: name, params: BTreeMap::new(), table: Vec::new(), base: None, loc: call.loc() };
+                let mut curve = crate::semantics::program::Curve {
+                    kind: name,
+                    params: BTreeMap::new(),
+                    table: Vec::new(),
+                    base: None,
+                    loc: call.loc(),
+                };
                 for param in call.builtin.params {
                     if let Ty::Number(_) | Ty::Fraction = param.ty
                         && let Some(s) = call.scalar(param.name)
@@ -544,13 +775,26 @@ impl<'l> Checker<'l> {
                         curve.params.insert(param.name, s);
                     }
                 }
-                for (param, must_be_positive) in [("tau", true), ("over", true), ("every", true), ("stall", true)] {
+                for (param, must_be_positive) in [
+                    ("tau", true),
+                    ("over", true),
+                    ("every", true),
+                    ("stall", true),
+                ] {
                     if let Some(s) = curve.params.get(param)
                         && must_be_positive
                         && s.value <= 0.0
                     {
                         let span = call.span_of(param);
-                        self.error(Diagnostic::error("E0017", file, span, format!("`{param}` must be positive")).with_label(span, "not positive"));
+                        self.error(
+                            Diagnostic::error(
+                                "E0017",
+                                file,
+                                span,
+                                format!("`{param}` must be positive"),
+                            )
+                            .with_label(span, "not positive"),
+                        );
                         return Value::Unknown;
                     }
                 }
@@ -574,8 +818,20 @@ impl<'l> Checker<'l> {
                         let has_stall = call.value("stall").is_some();
                         if has_every == has_stall {
                             self.error(
-                                Diagnostic::error("E0011", file, call.span, "`reheating` needs exactly one of `every` and `stall`")
-                                    .with_label(call.span, if has_every { "both given" } else { "neither given" }),
+                                Diagnostic::error(
+                                    "E0011",
+                                    file,
+                                    call.span,
+                                    "`reheating` needs exactly one of `every` and `stall`",
+                                )
+                                .with_label(
+                                    call.span,
+                                    if has_every {
+                                        "both given"
+                                    } else {
+                                        "neither given"
+                                    },
+                                ),
                             );
                             return Value::Unknown;
                         }
@@ -590,7 +846,13 @@ impl<'l> Checker<'l> {
                     let value = match call.value(param.name) {
                         Some(v) => to_arg(v),
                         None => match param.default {
-                            ParamDefault::Number(n) => Some(ArgValue::Number(call.scalar(param.name).unwrap_or(Scalar { value: n, dim: Dim::NONE, loc: call.loc() }))),
+                            ParamDefault::Number(n) => Some(ArgValue::Number(
+                                call.scalar(param.name).unwrap_or(Scalar {
+                                    value: n,
+                                    dim: Dim::NONE,
+                                    loc: call.loc(),
+                                }),
+                            )),
                             ParamDefault::Bool(b) => Some(ArgValue::Bool(b)),
                             ParamDefault::EmptyList => Some(ArgValue::List(Vec::new())),
                             _ => None,
@@ -600,41 +862,96 @@ impl<'l> Checker<'l> {
                         args.insert(param.name, value);
                     }
                 }
-                for (param, minimum) in [("nodes", 1.0), ("rows", 1.0), ("columns", 1.0), ("modules", 1.0), ("size", 1.0)] {
+                for (param, minimum) in [
+                    ("nodes", 1.0),
+                    ("rows", 1.0),
+                    ("columns", 1.0),
+                    ("modules", 1.0),
+                    ("size", 1.0),
+                ] {
                     if name != "with_sensorium"
                         && let Some(n) = args.get(param).and_then(ArgValue::as_number)
                         && n < minimum
                     {
                         let span = call.span_of(param);
-                        self.error(Diagnostic::error("E0017", file, span, format!("`{param}` must be at least {minimum}")).with_label(span, "too small"));
+                        self.error(
+                            Diagnostic::error(
+                                "E0017",
+                                file,
+                                span,
+                                format!("`{param}` must be at least {minimum}"),
+                            )
+                            .with_label(span, "too small"),
+                        );
                         return Value::Unknown;
                     }
                 }
-                if name == "ring" && args.get("nodes").and_then(ArgValue::as_number).is_some_and(|n| n < 3.0) {
+                if name == "ring"
+                    && args
+                        .get("nodes")
+                        .and_then(ArgValue::as_number)
+                        .is_some_and(|n| n < 3.0)
+                {
                     let span = call.span_of("nodes");
-                    self.error(Diagnostic::error("E0017", file, span, "a ring needs at least 3 nodes").with_label(span, "too few"));
+                    self.error(
+                        Diagnostic::error("E0017", file, span, "a ring needs at least 3 nodes")
+                            .with_label(span, "too few"),
+                    );
                     return Value::Unknown;
                 }
-                Value::Connectome(crate::semantics::program::Connectome { constructor: name, args, loc: call.loc() })
+                Value::Connectome(crate::semantics::program::Connectome {
+                    constructor: name,
+                    args,
+                    loc: call.loc(),
+                })
             }
             Pattern => {
                 let kind = match name {
                     "regions" => {
                         let names: Vec<String> = match call.value("names") {
-                            Some(Value::List(items)) => items.iter().filter_map(|v| if let Value::Text(t) = v { Some(t.clone()) } else { None }).collect(),
+                            Some(Value::List(items)) => items
+                                .iter()
+                                .filter_map(|v| {
+                                    if let Value::Text(t) = v {
+                                        Some(t.clone())
+                                    } else {
+                                        None
+                                    }
+                                })
+                                .collect(),
                             _ => Vec::new(),
                         };
                         if names.is_empty() {
-                            self.error(Diagnostic::error("E0011", file, call.span, "`regions` needs at least one region name").with_label(call.span, "no regions"));
+                            self.error(
+                                Diagnostic::error(
+                                    "E0011",
+                                    file,
+                                    call.span,
+                                    "`regions` needs at least one region name",
+                                )
+                                .with_label(call.span, "no regions"),
+                            );
                             return Value::Unknown;
                         }
                         PatternKind::Regions(names)
                     }
                     "nodes" => PatternKind::Nodes(match call.value("indices") {
-                        Some(Value::List(items)) => items.iter().filter_map(|v| if let Value::Number(s) = v { Some(s.value as u64) } else { None }).collect(),
+                        Some(Value::List(items)) => items
+                            .iter()
+                            .filter_map(|v| {
+                                if let Value::Number(s) = v {
+                                    Some(s.value as u64)
+                                } else {
+                                    None
+                                }
+                            })
+                            .collect(),
                         _ => Vec::new(),
                     }),
-                    _ => PatternKind::Random { seed: call.number("seed") as u64, fraction: call.number("fraction") },
+                    _ => PatternKind::Random {
+                        seed: call.number("seed") as u64,
+                        fraction: call.number("fraction"),
+                    },
                 };
                 Value::Pattern(crate::semantics::program::Pattern {
                     name: String::new(),
@@ -648,7 +965,12 @@ impl<'l> Checker<'l> {
                     Some(Value::PatternName(n)) => Some(n.clone()),
                     _ => None,
                 };
-                Value::Observable(Observable { quantity: "overlap", grouping: None, pattern, loc: call.loc() })
+                Value::Observable(Observable {
+                    quantity: "overlap",
+                    grouping: None,
+                    pattern,
+                    loc: call.loc(),
+                })
             }
             Statistic => self.statistic(env, call),
         }
@@ -663,20 +985,32 @@ impl<'l> Checker<'l> {
             "initial" => Aggregate::Initial,
             _ => Aggregate::Final,
         };
-        let Some(Value::Observable(observable)) = call.value("quantity").cloned() else { return Value::Unknown };
-        let windows: Vec<&str> = ["during", "before", "after"].into_iter().filter(|w| call.value(w).is_some()).collect();
+        let Some(Value::Observable(observable)) = call.value("quantity").cloned() else {
+            return Value::Unknown;
+        };
+        let windows: Vec<&str> = ["during", "before", "after"]
+            .into_iter()
+            .filter(|w| call.value(w).is_some())
+            .collect();
         if windows.len() > 1 {
             let span = call.span_of(windows[1]);
             self.error(
-                Diagnostic::error("E0026", file, span, "give at most one window (`during`, `before` or `after`)")
-                    .with_label(call.span_of(windows[0]), "first window")
-                    .with_label(span, "second window"),
+                Diagnostic::error(
+                    "E0026",
+                    file,
+                    span,
+                    "give at most one window (`during`, `before` or `after`)",
+                )
+                .with_label(call.span_of(windows[0]), "first window")
+                .with_label(span, "second window"),
             );
             return Value::Unknown;
         }
         let source_name = |span: Span| -> Option<String> {
             let text = self.sources.text(file).get(span.range())?.trim();
-            text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_').then(|| text.to_string())
+            text.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                .then(|| text.to_string())
         };
         let window = match windows.first().copied() {
             None => Window::Whole,
@@ -685,20 +1019,44 @@ impl<'l> Checker<'l> {
                 let value = call.value(which).cloned().unwrap_or(Value::Unknown);
                 match (which, value) {
                     (_, Value::Source(source)) => {
-                        let Some((start, end)) = source.active_interval() else { return Value::Unknown };
+                        let Some((start, end)) = source.active_interval() else {
+                            return Value::Unknown;
+                        };
                         let name = source_name(span);
                         match which {
-                            "during" => Window::Between { start, end, source: name },
-                            "before" => Window::Before { time: start, source: name },
-                            _ => Window::After { time: end, source: name },
+                            "during" => Window::Between {
+                                start,
+                                end,
+                                source: name,
+                            },
+                            "before" => Window::Before {
+                                time: start,
+                                source: name,
+                            },
+                            _ => Window::After {
+                                time: end,
+                                source: name,
+                            },
                         }
                     }
                     ("during", Value::Range { start, end, .. }) if start.dim == Dim::TIME => {
                         if end.value < start.value {
-                            self.error(Diagnostic::error("E0026", file, span, "the window ends before it starts").with_label(span, "empty window"));
+                            self.error(
+                                Diagnostic::error(
+                                    "E0026",
+                                    file,
+                                    span,
+                                    "the window ends before it starts",
+                                )
+                                .with_label(span, "empty window"),
+                            );
                             return Value::Unknown;
                         }
-                        Window::Between { start: start.value, end: end.value, source: None }
+                        Window::Between {
+                            start: start.value,
+                            end: end.value,
+                            source: None,
+                        }
                     }
                     ("during", Value::Number(_)) => {
                         self.error(
@@ -708,13 +1066,24 @@ impl<'l> Checker<'l> {
                         );
                         return Value::Unknown;
                     }
-                    ("before", Value::Number(t)) => Window::Before { time: t.value, source: None },
-                    ("after", Value::Number(t)) => Window::After { time: t.value, source: None },
+                    ("before", Value::Number(t)) => Window::Before {
+                        time: t.value,
+                        source: None,
+                    },
+                    ("after", Value::Number(t)) => Window::After {
+                        time: t.value,
+                        source: None,
+                    },
                     (_, Value::Range { .. }) => {
                         self.error(
-                            Diagnostic::error("E0026", file, span, format!("`{which}:` needs a source or a time, not a range"))
-                                .with_label(span, "a range")
-                                .with_help("use `during:` for a range"),
+                            Diagnostic::error(
+                                "E0026",
+                                file,
+                                span,
+                                format!("`{which}:` needs a source or a time, not a range"),
+                            )
+                            .with_label(span, "a range")
+                            .with_help("use `during:` for a range"),
                         );
                         return Value::Unknown;
                     }
@@ -735,7 +1104,13 @@ impl<'l> Checker<'l> {
             for (axis_name, label) in fields {
                 let Value::Text(label) = label else { continue };
                 let Some(axis) = axes.iter().find(|a| a.target.name() == axis_name) else {
-                    let mut diagnostic = Diagnostic::error("E0025", file, span, format!("the scenario varies no `{axis_name}`")).with_label(span, "unknown axis");
+                    let mut diagnostic = Diagnostic::error(
+                        "E0025",
+                        file,
+                        span,
+                        format!("the scenario varies no `{axis_name}`"),
+                    )
+                    .with_label(span, "unknown axis");
                     if let Some(s) = closest(axis_name, axes.iter().map(|a| a.target.name())) {
                         diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
                     }
@@ -744,10 +1119,18 @@ impl<'l> Checker<'l> {
                 };
                 if !axis.items.iter().any(|item| &item.label == label) {
                     let labels: Vec<&str> = axis.items.iter().map(|i| i.label.as_str()).collect();
-                    let mut diagnostic = Diagnostic::error("E0025", file, span, format!("axis `{axis_name}` has no item `{label}`")).with_label(span, "unknown label");
+                    let mut diagnostic = Diagnostic::error(
+                        "E0025",
+                        file,
+                        span,
+                        format!("axis `{axis_name}` has no item `{label}`"),
+                    )
+                    .with_label(span, "unknown label");
                     diagnostic = match closest(label, labels.iter().copied()) {
                         Some(s) => diagnostic.with_help(format!("did you mean `{s}`?")),
-                        None => diagnostic.with_help(format!("its labels are: {}", labels.join(", "))),
+                        None => {
+                            diagnostic.with_help(format!("its labels are: {}", labels.join(", ")))
+                        }
                     };
                     self.error(diagnostic);
                     return Value::Unknown;
@@ -755,26 +1138,59 @@ impl<'l> Checker<'l> {
                 runs.insert(axis_name.clone(), label.clone());
             }
         }
-        Value::Operand(Operand::Statistic(crate::semantics::program::Statistic { aggregate, observable, window, runs, loc: call.loc() }))
+        Value::Operand(Operand::Statistic(Box::new(
+            crate::semantics::program::Statistic {
+                aggregate,
+                observable,
+                window,
+                runs,
+                loc: call.loc(),
+            },
+        )))
     }
 
     // ---- blocks -------------------------------------------------------------------------------
 
     /// Checks a settings block against the table: unknown and repeated settings, types, `per`.
-    fn settings(&mut self, module: &Rc<Module>, block: &'static str, settings: &[Setting]) -> BTreeMap<&'static str, (Value, Span)> {
+    fn settings(
+        &mut self,
+        module: &Rc<Module>,
+        block: &'static str,
+        settings: &[Setting],
+    ) -> BTreeMap<&'static str, (Value, Span)> {
         let file = module.file;
         let mut out: BTreeMap<&'static str, (Value, Span)> = BTreeMap::new();
         for setting in settings {
-            let Setting::Plain { name, value, per, span } = setting else {
+            let Setting::Plain {
+                name,
+                value,
+                per,
+                span,
+            } = setting
+            else {
                 if block != "landscape" {
                     let span = setting.span();
-                    self.error(Diagnostic::error("E0016", file, span, format!("patterns belong in the landscape block, not in `{block}`")).with_label(span, "pattern here"));
+                    self.error(
+                        Diagnostic::error(
+                            "E0016",
+                            file,
+                            span,
+                            format!("patterns belong in the landscape block, not in `{block}`"),
+                        )
+                        .with_label(span, "pattern here"),
+                    );
                 }
                 continue;
             };
             let Some(info) = builtins::settings_of(block).find(|s| s.name == name.text) else {
                 let names: Vec<&str> = builtins::settings_of(block).map(|s| s.name).collect();
-                let mut diagnostic = Diagnostic::error("E0016", file, name.span, format!("`{block}` has no setting `{}`", name.text)).with_label(name.span, "unknown setting");
+                let mut diagnostic = Diagnostic::error(
+                    "E0016",
+                    file,
+                    name.span,
+                    format!("`{block}` has no setting `{}`", name.text),
+                )
+                .with_label(name.span, "unknown setting");
                 diagnostic = match closest(&name.text, names.iter().copied()) {
                     Some(s) => diagnostic.with_help(format!("did you mean `{s}`?")),
                     None => diagnostic.with_help(format!("its settings are: {}", names.join(", "))),
@@ -786,37 +1202,95 @@ impl<'l> Checker<'l> {
             };
             if let Some((_, first)) = out.get(info.name) {
                 let first = *first;
-                self.error(Diagnostic::error("E0014", file, name.span, format!("`{}` is set twice", name.text)).with_label(name.span, "second").with_label(first, "first"));
+                self.error(
+                    Diagnostic::error(
+                        "E0014",
+                        file,
+                        name.span,
+                        format!("`{}` is set twice", name.text),
+                    )
+                    .with_label(name.span, "second")
+                    .with_label(first, "first"),
+                );
                 continue;
             }
             let mut env = self.env(module);
-            let evaluated = if matches!(info.ty, Ty::Keyword(_)) { Value::Unknown } else { self.eval(&mut env, value) };
+            let evaluated = if matches!(info.ty, Ty::Keyword(_)) {
+                Value::Unknown
+            } else {
+                self.eval(&mut env, value)
+            };
             let evaluated = match (info.per, per) {
-                (Some("time"), Some(unit_name)) => match (units::time_unit(&unit_name.text), evaluated) {
-                    (Some(unit), Value::Number(s)) if s.dim.is_none() => {
-                        Value::Number(Scalar { value: s.value / units::to_si(1.0, unit), dim: Dim::FREQUENCY, loc: loc(file, value.span.join(unit_name.span)) })
+                (Some("time"), Some(unit_name)) => {
+                    match (units::time_unit(&unit_name.text), evaluated) {
+                        (Some(unit), Value::Number(s)) if s.dim.is_none() => {
+                            Value::Number(Scalar {
+                                value: s.value / units::to_si(1.0, unit),
+                                dim: Dim::FREQUENCY,
+                                loc: loc(file, value.span.join(unit_name.span)),
+                            })
+                        }
+                        (Some(_), Value::Number(s)) => {
+                            self.error(
+                                Diagnostic::error(
+                                    "E0007",
+                                    file,
+                                    value.span,
+                                    format!(
+                                        "`{} ... per {}` needs a plain number, found {}",
+                                        name.text, unit_name.text, s.dim
+                                    ),
+                                )
+                                .with_label(value.span, format!("this is {}", s.dim)),
+                            );
+                            continue;
+                        }
+                        (None, _) => {
+                            self.error(
+                                Diagnostic::error(
+                                    "E0016",
+                                    file,
+                                    unit_name.span,
+                                    format!("`per {}` is not a time unit", unit_name.text),
+                                )
+                                .with_label(unit_name.span, "expected s, ms, min, h or d"),
+                            );
+                            continue;
+                        }
+                        (_, other) => other,
                     }
-                    (Some(_), Value::Number(s)) => {
-                        self.error(Diagnostic::error("E0007", file, value.span, format!("`{} ... per {}` needs a plain number, found {}", name.text, unit_name.text, s.dim)).with_label(value.span, format!("this is {}", s.dim)));
-                        continue;
-                    }
-                    (None, _) => {
-                        self.error(Diagnostic::error("E0016", file, unit_name.span, format!("`per {}` is not a time unit", unit_name.text)).with_label(unit_name.span, "expected s, ms, min, h or d"));
-                        continue;
-                    }
-                    (_, other) => other,
-                },
+                }
                 (Some(word), Some(unit_name)) if word != "time" && unit_name.text != word => {
-                    self.error(Diagnostic::error("E0016", file, unit_name.span, format!("expected `per {word}`")).with_label(unit_name.span, format!("write `per {word}`")));
+                    self.error(
+                        Diagnostic::error(
+                            "E0016",
+                            file,
+                            unit_name.span,
+                            format!("expected `per {word}`"),
+                        )
+                        .with_label(unit_name.span, format!("write `per {word}`")),
+                    );
                     continue;
                 }
                 (None, Some(unit_name)) => {
-                    self.error(Diagnostic::error("E0016", file, unit_name.span, format!("`{}` takes no `per` clause", name.text)).with_label(unit_name.span, "remove this"));
+                    self.error(
+                        Diagnostic::error(
+                            "E0016",
+                            file,
+                            unit_name.span,
+                            format!("`{}` takes no `per` clause", name.text),
+                        )
+                        .with_label(unit_name.span, "remove this"),
+                    );
                     continue;
                 }
                 (_, _) => evaluated,
             };
-            let value_for_coerce = if matches!(info.ty, Ty::Keyword(_)) { Value::Bool(true) } else { evaluated };
+            let value_for_coerce = if matches!(info.ty, Ty::Keyword(_)) {
+                Value::Bool(true)
+            } else {
+                evaluated
+            };
             if let Some(v) = self.coerce(&env, value_for_coerce, &info.ty, value) {
                 out.insert(info.name, (v, *span));
             }
@@ -824,34 +1298,67 @@ impl<'l> Checker<'l> {
         out
     }
 
-    fn setting_scalar(&self, file: FileId, values: &BTreeMap<&'static str, (Value, Span)>, block: &str, name: &str, fallback: Span) -> Option<Scalar> {
+    fn setting_scalar(
+        &self,
+        file: FileId,
+        values: &BTreeMap<&'static str, (Value, Span)>,
+        block: &str,
+        name: &str,
+        fallback: Span,
+    ) -> Option<Scalar> {
         match values.get(name) {
             Some((Value::Number(s), _)) => Some(*s),
             _ => {
                 let info = builtins::settings_of(block).find(|s| s.name == name)?;
-                let dim = if let Ty::Number(dim) = info.ty { dim } else { Dim::NONE };
+                let dim = if let Ty::Number(dim) = info.ty {
+                    dim
+                } else {
+                    Dim::NONE
+                };
                 match info.default {
-                    ParamDefault::Number(value) => Some(Scalar { value, dim, loc: loc(file, fallback) }),
+                    ParamDefault::Number(value) => Some(Scalar {
+                        value,
+                        dim,
+                        loc: loc(file, fallback),
+                    }),
                     _ => None,
                 }
             }
         }
     }
 
-    fn experiment(&mut self, module: &Rc<Module>, title: &StringLit, settings: &[Setting], span: Span) -> Option<Experiment> {
+    fn experiment(
+        &mut self,
+        module: &Rc<Module>,
+        title: &StringLit,
+        settings: &[Setting],
+        span: Span,
+    ) -> Option<Experiment> {
         let file = module.file;
         let values = self.settings(module, "experiment", settings);
         let mut missing = false;
         for required in ["seed", "dt", "duration"] {
-            if !values.contains_key(required) && !settings.iter().any(|s| matches!(s, Setting::Plain { name, .. } if name.text == required)) {
+            if !values.contains_key(required)
+                && !settings
+                    .iter()
+                    .any(|s| matches!(s, Setting::Plain { name, .. } if name.text == required))
+            {
                 self.error(
-                    Diagnostic::error("E0029", file, span, format!("the experiment needs `{required}`"))
-                        .with_label(title.span, format!("`{required}` is missing"))
-                        .with_help(format!("add a line such as `{}`", match required {
+                    Diagnostic::error(
+                        "E0029",
+                        file,
+                        span,
+                        format!("the experiment needs `{required}`"),
+                    )
+                    .with_label(title.span, format!("`{required}` is missing"))
+                    .with_help(format!(
+                        "add a line such as `{}`",
+                        match required {
                             "seed" => "seed 1",
                             "dt" => "dt 20 ms",
                             _ => "duration 10 min",
-                        })),
+                        }
+                    )),
                 );
                 missing = true;
             }
@@ -865,28 +1372,64 @@ impl<'l> Checker<'l> {
         }
         let (seed, dt, duration) = (seed?, dt?, duration?);
         if dt.value <= 0.0 {
-            self.error(Diagnostic::error("E0017", file, dt.loc.span, "the time step must be positive").with_label(dt.loc.span, "not positive"));
+            self.error(
+                Diagnostic::error("E0017", file, dt.loc.span, "the time step must be positive")
+                    .with_label(dt.loc.span, "not positive"),
+            );
             return None;
         }
         if duration.value < dt.value {
             self.error(
-                Diagnostic::error("E0017", file, duration.loc.span, "the duration is shorter than one time step")
-                    .with_label(duration.loc.span, units::show(duration.value, Dim::TIME))
-                    .with_label(dt.loc.span, units::show(dt.value, Dim::TIME)),
+                Diagnostic::error(
+                    "E0017",
+                    file,
+                    duration.loc.span,
+                    "the duration is shorter than one time step",
+                )
+                .with_label(duration.loc.span, units::show(duration.value, Dim::TIME))
+                .with_label(dt.loc.span, units::show(dt.value, Dim::TIME)),
             );
             return None;
         }
         if record_from.value < 0.0 || record_from.value > duration.value {
-            self.error(Diagnostic::error("E0017", file, record_from.loc.span, "recording must start between 0 and the duration").with_label(record_from.loc.span, "out of range"));
+            self.error(
+                Diagnostic::error(
+                    "E0017",
+                    file,
+                    record_from.loc.span,
+                    "recording must start between 0 and the duration",
+                )
+                .with_label(record_from.loc.span, "out of range"),
+            );
             return None;
         }
-        Some(Experiment { name: title.value.clone(), seed: seed.value as u64, seed_loc: seed.loc, dt, duration, record_from, loc: loc(file, span) })
+        Some(Experiment {
+            name: title.value.clone(),
+            seed: seed.value as u64,
+            seed_loc: seed.loc,
+            dt,
+            duration,
+            record_from,
+            loc: loc(file, span),
+        })
     }
 
-    fn harmonics(&mut self, module: &Rc<Module>, connectome: &Name, settings: &[Setting], span: Span) -> Option<Harmonics> {
+    fn harmonics(
+        &mut self,
+        module: &Rc<Module>,
+        connectome: &Name,
+        settings: &[Setting],
+        span: Span,
+    ) -> Option<Harmonics> {
         let file = module.file;
         let mut env = self.env(module);
-        let target = self.eval(&mut env, &Expr { kind: ExprKind::Ident(connectome.text.clone()), span: connectome.span });
+        let target = self.eval(
+            &mut env,
+            &Expr {
+                kind: ExprKind::Ident(connectome.text.clone()),
+                span: connectome.span,
+            },
+        );
         let values = self.settings(module, "harmonics", settings);
         match target {
             Value::Connectome(_) => {}
@@ -900,28 +1443,54 @@ impl<'l> Checker<'l> {
             Some((Value::Text(kind), _)) if kind == "combinatorial" => LaplacianKind::Combinatorial,
             _ => LaplacianKind::Normalized,
         };
-        let count = |name: &str| self.setting_scalar(file, &values, "harmonics", name, span).map_or(0, |s| s.value.min(u32::MAX as f64) as u32);
+        let count = |name: &str| {
+            self.setting_scalar(file, &values, "harmonics", name, span)
+                .map_or(0, |s| s.value.min(u32::MAX as f64) as u32)
+        };
         let modes = count("modes");
         let regional_per_region = count("regional");
         let sensory = count("sensory");
         if modes == 0 {
             let at = values.get("modes").map_or(span, |(_, s)| *s);
-            self.error(Diagnostic::error("E0017", file, at, "at least one mode is needed").with_label(at, "zero modes"));
+            self.error(
+                Diagnostic::error("E0017", file, at, "at least one mode is needed")
+                    .with_label(at, "zero modes"),
+            );
             return None;
         }
         let fundamental = self.setting_scalar(file, &values, "harmonics", "fundamental", span)?;
         if fundamental.value <= 0.0 {
-            self.error(Diagnostic::error("E0017", file, fundamental.loc.span, "the fundamental frequency must be positive").with_label(fundamental.loc.span, "not positive"));
+            self.error(
+                Diagnostic::error(
+                    "E0017",
+                    file,
+                    fundamental.loc.span,
+                    "the fundamental frequency must be positive",
+                )
+                .with_label(fundamental.loc.span, "not positive"),
+            );
             return None;
         }
-        Some(Harmonics { connectome: connectome.text.clone(), laplacian, modes, regional_per_region, sensory, fundamental, loc: loc(file, span) })
+        Some(Harmonics {
+            connectome: connectome.text.clone(),
+            laplacian,
+            modes,
+            regional_per_region,
+            sensory,
+            fundamental,
+            loc: loc(file, span),
+        })
     }
 
     fn sinks(&mut self, module: &Rc<Module>, settings: &[Setting], span: Span) -> Option<Sinks> {
         let file = module.file;
         let values = self.settings(module, "sinks", settings);
         let gain = self.setting_scalar(file, &values, "sinks", "gain", span)?;
-        let mut affinity = Bands { csh: 0.25, rsh: 1.0, ssh: 0.1 };
+        let mut affinity = Bands {
+            csh: 0.25,
+            rsh: 1.0,
+            ssh: 0.1,
+        };
         if let Some((Value::Record(fields), _)) = values.get("affinity") {
             for (name, value) in fields {
                 if let Value::Number(s) = value {
@@ -937,16 +1506,33 @@ impl<'l> Checker<'l> {
             Some((Value::Curve(curve), _)) => curve.clone(),
             _ => constant_curve(1.0, loc(file, span)),
         };
-        Some(Sinks { gain, affinity, schedule, loc: loc(file, span) })
+        Some(Sinks {
+            gain,
+            affinity,
+            schedule,
+            loc: loc(file, span),
+        })
     }
 
-    fn landscape(&mut self, module: &Rc<Module>, level: &Name, settings: &[Setting], span: Span) -> Option<Landscape> {
+    fn landscape(
+        &mut self,
+        module: &Rc<Module>,
+        level: &Name,
+        settings: &[Setting],
+        span: Span,
+    ) -> Option<Landscape> {
         let file = module.file;
         let level_kind = match level.text.as_str() {
             "regions" => LandscapeLevel::Regions,
             "nodes" => LandscapeLevel::Nodes,
             other => {
-                let mut diagnostic = Diagnostic::error("E0016", file, level.span, format!("a landscape is on `regions` or `nodes`, not `{other}`")).with_label(level.span, "unknown level");
+                let mut diagnostic = Diagnostic::error(
+                    "E0016",
+                    file,
+                    level.span,
+                    format!("a landscape is on `regions` or `nodes`, not `{other}`"),
+                )
+                .with_label(level.span, "unknown level");
                 if let Some(s) = closest(other, ["regions", "nodes"]) {
                     diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
                 }
@@ -957,12 +1543,25 @@ impl<'l> Checker<'l> {
         let values = self.settings(module, "landscape", settings);
         let mut patterns: Vec<Pattern> = Vec::new();
         for setting in settings {
-            if let Setting::Pattern { name, value, span: pattern_span } = setting {
+            if let Setting::Pattern {
+                name,
+                value,
+                span: pattern_span,
+            } = setting
+            {
                 let mut env = self.env(module);
                 match self.eval(&mut env, value) {
                     Value::Pattern(mut pattern) => {
                         if patterns.iter().any(|p| p.name == name.text) {
-                            self.error(Diagnostic::error("E0012", file, name.span, format!("pattern `{}` is declared twice", name.text)).with_label(name.span, "second declaration"));
+                            self.error(
+                                Diagnostic::error(
+                                    "E0012",
+                                    file,
+                                    name.span,
+                                    format!("pattern `{}` is declared twice", name.text),
+                                )
+                                .with_label(name.span, "second declaration"),
+                            );
                             continue;
                         }
                         pattern.name = name.text.clone();
@@ -970,7 +1569,12 @@ impl<'l> Checker<'l> {
                         patterns.push(pattern);
                     }
                     Value::Unknown => {}
-                    other => self.expected(file, value.span, "a pattern (`regions(...)`, `nodes([...])` or `random(seed: ...)`)", &other),
+                    other => self.expected(
+                        file,
+                        value.span,
+                        "a pattern (`regions(...)`, `nodes([...])` or `random(seed: ...)`)",
+                        &other,
+                    ),
                 }
             }
         }
@@ -979,14 +1583,27 @@ impl<'l> Checker<'l> {
             Some((Value::Number(t), _)) => {
                 if values.contains_key("scale") {
                     self.error(
-                        Diagnostic::error("E0014", file, t.loc.span, "give either `scale` or a fixed `temperature`, not both")
-                            .with_label(t.loc.span, "fixed temperature")
-                            .with_label(values["scale"].1, "scale"),
+                        Diagnostic::error(
+                            "E0014",
+                            file,
+                            t.loc.span,
+                            "give either `scale` or a fixed `temperature`, not both",
+                        )
+                        .with_label(t.loc.span, "fixed temperature")
+                        .with_label(values["scale"].1, "scale"),
                     );
                     return None;
                 }
                 if t.value <= 0.0 {
-                    self.error(Diagnostic::error("E0017", file, t.loc.span, "the landscape temperature must be positive").with_label(t.loc.span, "not positive"));
+                    self.error(
+                        Diagnostic::error(
+                            "E0017",
+                            file,
+                            t.loc.span,
+                            "the landscape temperature must be positive",
+                        )
+                        .with_label(t.loc.span, "not positive"),
+                    );
                     return None;
                 }
                 LandscapeTemperature::Fixed(*t)
@@ -999,14 +1616,34 @@ impl<'l> Checker<'l> {
         };
         let sweeps = self.setting_scalar(file, &values, "landscape", "sweeps", span)?;
         if sweeps.value < 0.0 {
-            self.error(Diagnostic::error("E0017", file, sweeps.loc.span, "sweeps per second must not be negative").with_label(sweeps.loc.span, "negative"));
+            self.error(
+                Diagnostic::error(
+                    "E0017",
+                    file,
+                    sweeps.loc.span,
+                    "sweeps per second must not be negative",
+                )
+                .with_label(sweeps.loc.span, "negative"),
+            );
             return None;
         }
         let here = loc(file, span);
         let mut plasticity = Plasticity {
-            rate: Scalar { value: 0.05, dim: Dim::FREQUENCY, loc: here },
-            decay: Scalar { value: 0.01, dim: Dim::FREQUENCY, loc: here },
-            threshold: Scalar { value: 2.0, dim: Dim::NONE, loc: here },
+            rate: Scalar {
+                value: 0.05,
+                dim: Dim::FREQUENCY,
+                loc: here,
+            },
+            decay: Scalar {
+                value: 0.01,
+                dim: Dim::FREQUENCY,
+                loc: here,
+            },
+            threshold: Scalar {
+                value: 2.0,
+                dim: Dim::NONE,
+                loc: here,
+            },
         };
         if let Some((Value::Record(fields), _)) = values.get("plasticity") {
             for (name, value) in fields {
@@ -1016,7 +1653,15 @@ impl<'l> Checker<'l> {
                         "decay" => plasticity.decay = *s,
                         _ => {
                             if s.value <= 1.0 {
-                                self.error(Diagnostic::error("E0017", file, s.loc.span, "the plasticity threshold must be above 1 (rest)").with_label(s.loc.span, "not above 1"));
+                                self.error(
+                                    Diagnostic::error(
+                                        "E0017",
+                                        file,
+                                        s.loc.span,
+                                        "the plasticity threshold must be above 1 (rest)",
+                                    )
+                                    .with_label(s.loc.span, "not above 1"),
+                                );
                                 return None;
                             }
                             plasticity.threshold = *s
@@ -1025,10 +1670,26 @@ impl<'l> Checker<'l> {
                 }
             }
         }
-        Some(Landscape { level: level_kind, temperature, couplings, sweeps, plasticity, patterns, loc: here })
+        Some(Landscape {
+            level: level_kind,
+            temperature,
+            couplings,
+            sweeps,
+            plasticity,
+            patterns,
+            loc: here,
+        })
     }
 
-    fn record(&mut self, module: &Rc<Module>, every: &Expr, items: &[RecordItem], destination: &Option<StringLit>, span: Span, patterns: &[String]) -> Option<RecordSpec> {
+    fn record(
+        &mut self,
+        module: &Rc<Module>,
+        every: &Expr,
+        items: &[RecordItem],
+        destination: &Option<StringLit>,
+        span: Span,
+        patterns: &[String],
+    ) -> Option<RecordSpec> {
         let file = module.file;
         let mut env = self.env(module);
         let interval = self.eval(&mut env, every);
@@ -1036,11 +1697,26 @@ impl<'l> Checker<'l> {
         let mut observables = Vec::new();
         for item in items {
             let Some(info) = builtins::quantity(&item.quantity.text) else {
-                let mut diagnostic = Diagnostic::error("E0022", file, item.quantity.span, format!("`{}` is not a recordable quantity", item.quantity.text))
-                    .with_label(item.quantity.span, "unknown quantity");
-                diagnostic = match closest(&item.quantity.text, builtins::QUANTITIES.iter().map(|q| q.name)) {
+                let mut diagnostic = Diagnostic::error(
+                    "E0022",
+                    file,
+                    item.quantity.span,
+                    format!("`{}` is not a recordable quantity", item.quantity.text),
+                )
+                .with_label(item.quantity.span, "unknown quantity");
+                diagnostic = match closest(
+                    &item.quantity.text,
+                    builtins::QUANTITIES.iter().map(|q| q.name),
+                ) {
                     Some(s) => diagnostic.with_help(format!("did you mean `{s}`?")),
-                    None => diagnostic.with_help(format!("quantities: {}", builtins::QUANTITIES.iter().map(|q| q.name).collect::<Vec<_>>().join(", "))),
+                    None => diagnostic.with_help(format!(
+                        "quantities: {}",
+                        builtins::QUANTITIES
+                            .iter()
+                            .map(|q| q.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
                 };
                 self.error(diagnostic);
                 continue;
@@ -1057,11 +1733,24 @@ impl<'l> Checker<'l> {
                     match grouping {
                         Some(g) if info.groupings.contains(&g) => Some(g),
                         _ => {
-                            let allowed: Vec<String> = info.groupings.iter().map(|g| format!("`by {}`", format!("{g:?}").to_lowercase())).collect();
+                            let allowed: Vec<String> = info
+                                .groupings
+                                .iter()
+                                .map(|g| format!("`by {}`", format!("{g:?}").to_lowercase()))
+                                .collect();
                             self.error(
-                                Diagnostic::error("E0022", file, by.span, format!("`{}` cannot be recorded by `{}`", info.name, by.text))
-                                    .with_label(by.span, "unsupported grouping")
-                                    .with_help(if allowed.is_empty() { format!("`{}` has no groupings", info.name) } else { format!("allowed: {}", allowed.join(", ")) }),
+                                Diagnostic::error(
+                                    "E0022",
+                                    file,
+                                    by.span,
+                                    format!("`{}` cannot be recorded by `{}`", info.name, by.text),
+                                )
+                                .with_label(by.span, "unsupported grouping")
+                                .with_help(if allowed.is_empty() {
+                                    format!("`{}` has no groupings", info.name)
+                                } else {
+                                    format!("allowed: {}", allowed.join(", "))
+                                }),
                             );
                             continue;
                         }
@@ -1071,10 +1760,21 @@ impl<'l> Checker<'l> {
             let pattern = match (&item.argument, info.name) {
                 (Some(argument), "overlap") => {
                     if !patterns.contains(&argument.text) {
-                        let mut diagnostic = Diagnostic::error("E0028", file, argument.span, format!("no pattern `{}` is declared", argument.text)).with_label(argument.span, "unknown pattern");
-                        diagnostic = match closest(&argument.text, patterns.iter().map(String::as_str)) {
+                        let mut diagnostic = Diagnostic::error(
+                            "E0028",
+                            file,
+                            argument.span,
+                            format!("no pattern `{}` is declared", argument.text),
+                        )
+                        .with_label(argument.span, "unknown pattern");
+                        diagnostic = match closest(
+                            &argument.text,
+                            patterns.iter().map(String::as_str),
+                        ) {
                             Some(s) => diagnostic.with_help(format!("did you mean `{s}`?")),
-                            None => diagnostic.with_help("declare it in the landscape block: `pattern name = regions(...)`"),
+                            None => diagnostic.with_help(
+                                "declare it in the landscape block: `pattern name = regions(...)`",
+                            ),
                         };
                         self.error(diagnostic);
                         continue;
@@ -1082,23 +1782,59 @@ impl<'l> Checker<'l> {
                     Some(argument.text.clone())
                 }
                 (None, "overlap") => {
-                    self.error(Diagnostic::error("E0028", file, item.span, "`overlap` needs a pattern: `overlap(name)`").with_label(item.span, "no pattern"));
+                    self.error(
+                        Diagnostic::error(
+                            "E0028",
+                            file,
+                            item.span,
+                            "`overlap` needs a pattern: `overlap(name)`",
+                        )
+                        .with_label(item.span, "no pattern"),
+                    );
                     continue;
                 }
                 (Some(argument), _) => {
-                    self.error(Diagnostic::error("E0022", file, argument.span, format!("`{}` takes no argument", info.name)).with_label(argument.span, "remove this"));
+                    self.error(
+                        Diagnostic::error(
+                            "E0022",
+                            file,
+                            argument.span,
+                            format!("`{}` takes no argument", info.name),
+                        )
+                        .with_label(argument.span, "remove this"),
+                    );
                     continue;
                 }
                 (None, _) => None,
             };
-            observables.push(Observable { quantity: info.name, grouping, pattern, loc: loc(file, item.span) });
+            observables.push(Observable {
+                quantity: info.name,
+                grouping,
+                pattern,
+                loc: loc(file, item.span),
+            });
         }
-        let Some(Value::Number(every)) = every_scalar else { return None };
+        let Some(Value::Number(every)) = every_scalar else {
+            return None;
+        };
         if every.value <= 0.0 {
-            self.error(Diagnostic::error("E0017", file, every.loc.span, "the record interval must be positive").with_label(every.loc.span, "not positive"));
+            self.error(
+                Diagnostic::error(
+                    "E0017",
+                    file,
+                    every.loc.span,
+                    "the record interval must be positive",
+                )
+                .with_label(every.loc.span, "not positive"),
+            );
             return None;
         }
-        Some(RecordSpec { every, observables, destination: destination.as_ref().map(|d| d.value.clone()), loc: loc(file, span) })
+        Some(RecordSpec {
+            every,
+            observables,
+            destination: destination.as_ref().map(|d| d.value.clone()),
+            loc: loc(file, span),
+        })
     }
 
     fn expectation(&mut self, env: &mut Env, condition: &Expr) -> Option<Expectation> {
@@ -1108,13 +1844,27 @@ impl<'l> Checker<'l> {
             Value::Predicate(predicate) => {
                 if !predicate_reads_results(&predicate) {
                     self.error(
-                        Diagnostic::error("E0024", file, condition.span, "this expectation does not read any recorded quantity")
-                            .with_label(condition.span, "compares constants only"),
+                        Diagnostic::error(
+                            "E0024",
+                            file,
+                            condition.span,
+                            "this expectation does not read any recorded quantity",
+                        )
+                        .with_label(condition.span, "compares constants only"),
                     );
                     return None;
                 }
-                let text = self.sources.text(file).get(condition.span.range()).unwrap_or("").to_string();
-                Some(Expectation { predicate, text, loc: loc(file, condition.span) })
+                let text = self
+                    .sources
+                    .text(file)
+                    .get(condition.span.range())
+                    .unwrap_or("")
+                    .to_string();
+                Some(Expectation {
+                    predicate,
+                    text,
+                    loc: loc(file, condition.span),
+                })
             }
             Value::Unknown => None,
             Value::Bool(_) => {
@@ -1127,39 +1877,81 @@ impl<'l> Checker<'l> {
             }
             other => {
                 self.error(
-                    Diagnostic::error("E0024", file, condition.span, format!("an expectation must be a comparison, found {}", other.describe()))
-                        .with_label(condition.span, other.describe())
-                        .with_help("write a comparison such as `final(frustration) < initial(frustration)`"),
+                    Diagnostic::error(
+                        "E0024",
+                        file,
+                        condition.span,
+                        format!(
+                            "an expectation must be a comparison, found {}",
+                            other.describe()
+                        ),
+                    )
+                    .with_label(condition.span, other.describe())
+                    .with_help(
+                        "write a comparison such as `final(frustration) < initial(frustration)`",
+                    ),
                 );
                 None
             }
         }
     }
 
-    fn scenario(&mut self, module: &Rc<Module>, title: &StringLit, items: &[ScenarioItem], span: Span, gathered: &Gathered) -> Option<Scenario> {
+    fn scenario(
+        &mut self,
+        module: &Rc<Module>,
+        title: &StringLit,
+        items: &[ScenarioItem],
+        span: Span,
+        gathered: &Gathered,
+    ) -> Option<Scenario> {
         let file = module.file;
         let mut axes: Vec<Axis> = Vec::new();
         let mut expectations = Vec::new();
         for item in items {
             match item {
-                ScenarioItem::Vary { target, values, span: vary_span } => {
+                ScenarioItem::Vary {
+                    target,
+                    values,
+                    span: vary_span,
+                } => {
                     let vary_target = match target.text.as_str() {
                         "seed" => VaryTarget::Seed,
                         "dt" => VaryTarget::Dt,
                         "duration" => VaryTarget::Duration,
                         "cooling" => VaryTarget::Cooling,
                         other => {
-                            let is_let = module.scope.borrow_mut().lookup(other, usize::MAX).map(|b| {
-                                b.used = true;
-                                b.warn_unused
-                            });
+                            let is_let =
+                                module
+                                    .scope
+                                    .borrow_mut()
+                                    .lookup(other, usize::MAX)
+                                    .map(|b| {
+                                        b.used = true;
+                                        b.warn_unused
+                                    });
                             if is_let == Some(true) {
                                 VaryTarget::Let(other.to_string())
                             } else {
-                                let mut candidates: Vec<String> = builtins::VARY_TARGETS.iter().map(|s| s.to_string()).collect();
-                                candidates.extend(module.scope.borrow().bindings.iter().filter(|(_, b)| b.iter().any(|b| b.warn_unused)).map(|(n, _)| n.clone()));
-                                let mut diagnostic = Diagnostic::error("E0025", file, target.span, format!("a scenario cannot vary `{other}`"))
-                                    .with_label(target.span, "not variable");
+                                let mut candidates: Vec<String> = builtins::VARY_TARGETS
+                                    .iter()
+                                    .map(|s| s.to_string())
+                                    .collect();
+                                candidates.extend(
+                                    module
+                                        .scope
+                                        .borrow()
+                                        .bindings
+                                        .iter()
+                                        .filter(|(_, b)| b.iter().any(|b| b.warn_unused))
+                                        .map(|(n, _)| n.clone()),
+                                );
+                                let mut diagnostic = Diagnostic::error(
+                                    "E0025",
+                                    file,
+                                    target.span,
+                                    format!("a scenario cannot vary `{other}`"),
+                                )
+                                .with_label(target.span, "not variable");
                                 diagnostic = match closest(other, candidates.iter().map(String::as_str)) {
                                     Some(s) => diagnostic.with_help(format!("did you mean `{s}`?")),
                                     None => diagnostic.with_help("a scenario can vary seed, dt, duration, cooling and top-level `let` bindings"),
@@ -1170,12 +1962,22 @@ impl<'l> Checker<'l> {
                         }
                     };
                     if axes.iter().any(|a| a.target == vary_target) {
-                        self.error(Diagnostic::error("E0025", file, target.span, format!("`{}` is varied twice", target.text)).with_label(target.span, "second"));
+                        self.error(
+                            Diagnostic::error(
+                                "E0025",
+                                file,
+                                target.span,
+                                format!("`{}` is varied twice", target.text),
+                            )
+                            .with_label(target.span, "second"),
+                        );
                         continue;
                     }
                     let mut env = self.env(module);
                     let evaluated = self.eval(&mut env, values);
-                    let Some(raw_items) = self.axis_items(file, evaluated, values) else { continue };
+                    let Some(raw_items) = self.axis_items(file, evaluated, values) else {
+                        continue;
+                    };
                     let mut axis_items = Vec::new();
                     let mut ok = true;
                     for (label, value) in raw_items {
@@ -1188,42 +1990,81 @@ impl<'l> Checker<'l> {
                         }
                     }
                     if ok {
-                        axes.push(Axis { target: vary_target, items: axis_items, loc: loc(file, *vary_span) });
+                        axes.push(Axis {
+                            target: vary_target,
+                            items: axis_items,
+                            loc: loc(file, *vary_span),
+                        });
                     }
                 }
                 ScenarioItem::Expect { condition, .. } => {
                     let visible_below = module.scope.borrow().count;
-                    let mut env = Env { module, visible_below, locals: Vec::new(), axes: Some(&axes) };
+                    let mut env = Env {
+                        module,
+                        visible_below,
+                        locals: Vec::new(),
+                        axes: Some(&axes),
+                    };
                     if let Some(expectation) = self.expectation(&mut env, condition) {
                         expectations.push(expectation);
                     }
                 }
             }
         }
-        Some(Scenario { name: title.value.clone(), axes, expectations, loc: loc(file, span) })
+        Some(Scenario {
+            name: title.value.clone(),
+            axes,
+            expectations,
+            loc: loc(file, span),
+        })
     }
 
-    fn axis_items(&mut self, file: FileId, value: Value, expr: &Expr) -> Option<Vec<(String, Value)>> {
+    fn axis_items(
+        &mut self,
+        file: FileId,
+        value: Value,
+        expr: &Expr,
+    ) -> Option<Vec<(String, Value)>> {
         match value {
             Value::Unknown => None,
-            Value::List(items) => Some(items.into_iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect()),
+            Value::List(items) => Some(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (i.to_string(), v))
+                    .collect(),
+            ),
             Value::Record(fields) => Some(fields),
             Value::Range { start, end, step } => {
                 let step_value = step.map_or(1.0, |s| s.value);
                 let count = ((end.value - start.value) / step_value).floor() + 1.0;
                 if count > MAX_ITEMS as f64 {
-                    self.error(Diagnostic::error("E0021", file, expr.span, format!("this range has more than {MAX_ITEMS} items")).with_label(expr.span, "too many runs"));
+                    self.error(
+                        Diagnostic::error(
+                            "E0021",
+                            file,
+                            expr.span,
+                            format!("this range has more than {MAX_ITEMS} items"),
+                        )
+                        .with_label(expr.span, "too many runs"),
+                    );
                     return None;
                 }
                 if count < 1.0 {
-                    self.error(Diagnostic::error("E0025", file, expr.span, "this range is empty").with_label(expr.span, "end before start"));
+                    self.error(
+                        Diagnostic::error("E0025", file, expr.span, "this range is empty")
+                            .with_label(expr.span, "end before start"),
+                    );
                     return None;
                 }
                 Some(
                     (0..count as usize)
                         .map(|i| {
                             let v = start.value + step_value * i as f64;
-                            (format!("{}", v / start.dim.si_symbol().is_empty().then_some(1.0).unwrap_or(1.0)), Value::Number(Scalar { value: v, ..start }))
+                            (
+                                units::show(v, start.dim),
+                                Value::Number(Scalar { value: v, ..start }),
+                            )
                         })
                         .collect(),
                 )
@@ -1238,7 +2079,14 @@ impl<'l> Checker<'l> {
         }
     }
 
-    fn axis_value(&mut self, module: &Rc<Module>, target: &VaryTarget, value: Value, expr: &Expr, _gathered: &Gathered) -> Option<AxisValue> {
+    fn axis_value(
+        &mut self,
+        module: &Rc<Module>,
+        target: &VaryTarget,
+        value: Value,
+        expr: &Expr,
+        _gathered: &Gathered,
+    ) -> Option<AxisValue> {
         let file = module.file;
         let env = self.env(module);
         let ty = match target {
@@ -1246,19 +2094,46 @@ impl<'l> Checker<'l> {
             VaryTarget::Dt | VaryTarget::Duration => Ty::Number(Dim::TIME),
             VaryTarget::Cooling => Ty::Curve,
             VaryTarget::Let(name) => {
-                let current = module.scope.borrow_mut().lookup(name, usize::MAX).map(|b| b.value.clone());
+                let current = module
+                    .scope
+                    .borrow_mut()
+                    .lookup(name, usize::MAX)
+                    .map(|b| b.value.clone());
                 match (current, &value) {
                     (Some(Value::Number(c)), Value::Number(v)) if c.dim != v.dim => {
                         self.error(
-                            Diagnostic::error("E0025", file, expr.span, format!("`{name}` is {}, but this item is {}", c.dim, v.dim))
-                                .with_label(v.loc.span, format!("this is {}", v.dim))
-                                .with_label_in(c.loc.file, c.loc.span, format!("`{name}` is {} here", c.dim)),
+                            Diagnostic::error(
+                                "E0025",
+                                file,
+                                expr.span,
+                                format!("`{name}` is {}, but this item is {}", c.dim, v.dim),
+                            )
+                            .with_label(v.loc.span, format!("this is {}", v.dim))
+                            .with_label_in(
+                                c.loc.file,
+                                c.loc.span,
+                                format!("`{name}` is {} here", c.dim),
+                            ),
                         );
                         return None;
                     }
-                    (Some(current), value) if std::mem::discriminant(&current) != std::mem::discriminant(value) && !matches!(current, Value::Unknown) && !matches!(value, Value::Unknown) => {
+                    (Some(current), value)
+                        if std::mem::discriminant(&current) != std::mem::discriminant(value)
+                            && !matches!(current, Value::Unknown)
+                            && !matches!(value, Value::Unknown) =>
+                    {
                         self.error(
-                            Diagnostic::error("E0025", file, expr.span, format!("`{name}` is {}, but an item is {}", current.describe(), value.describe())).with_label(expr.span, "items must have the kind of the binding"),
+                            Diagnostic::error(
+                                "E0025",
+                                file,
+                                expr.span,
+                                format!(
+                                    "`{name}` is {}, but an item is {}",
+                                    current.describe(),
+                                    value.describe()
+                                ),
+                            )
+                            .with_label(expr.span, "items must have the kind of the binding"),
                         );
                         return None;
                     }
@@ -1273,7 +2148,15 @@ impl<'l> Checker<'l> {
                     Value::Connectome(c) => Some(AxisValue::Connectome(c)),
                     Value::Unknown => None,
                     other => {
-                        self.error(Diagnostic::error("E0025", file, expr.span, format!("a scenario cannot vary {}", other.describe())).with_label(expr.span, "not variable"));
+                        self.error(
+                            Diagnostic::error(
+                                "E0025",
+                                file,
+                                expr.span,
+                                format!("a scenario cannot vary {}", other.describe()),
+                            )
+                            .with_label(expr.span, "not variable"),
+                        );
                         None
                     }
                 };
@@ -1283,7 +2166,10 @@ impl<'l> Checker<'l> {
         match self.coerce(&env, value, &ty, item_expr)? {
             Value::Number(s) => {
                 if matches!(target, VaryTarget::Dt | VaryTarget::Duration) && s.value <= 0.0 {
-                    self.error(Diagnostic::error("E0017", file, s.loc.span, "must be positive").with_label(s.loc.span, "not positive"));
+                    self.error(
+                        Diagnostic::error("E0017", file, s.loc.span, "must be positive")
+                            .with_label(s.loc.span, "not positive"),
+                    );
                     return None;
                 }
                 Some(AxisValue::Number(s))
@@ -1299,15 +2185,24 @@ impl<'l> Checker<'l> {
         let experiment = gathered.experiment?;
         let whole = Span::new(0, 0);
         let connectome = match &gathered.harmonics {
-            Some(h) => gathered.connectomes.iter().find(|c| c.name == h.connectome).cloned(),
+            Some(h) => gathered
+                .connectomes
+                .iter()
+                .find(|c| c.name == h.connectome)
+                .cloned(),
             None => gathered.connectomes.first().cloned(),
         };
         let Some(connectome) = connectome else {
             if !self.diagnostics.iter().any(Diagnostic::is_error) {
                 self.error(
-                    Diagnostic::error("E0015", file, experiment.loc.span, "the experiment declares no connectome")
-                        .with_label(experiment.loc.span, "this experiment needs a brain")
-                        .with_help("add e.g. `connectome brain = human_cortex()`"),
+                    Diagnostic::error(
+                        "E0015",
+                        file,
+                        experiment.loc.span,
+                        "the experiment declares no connectome",
+                    )
+                    .with_label(experiment.loc.span, "this experiment needs a brain")
+                    .with_help("add e.g. `connectome brain = human_cortex()`"),
                 );
             }
             return None;
@@ -1319,41 +2214,89 @@ impl<'l> Checker<'l> {
             modes: 100,
             regional_per_region: 0,
             sensory: 0,
-            fundamental: Scalar { value: 1.0, dim: Dim::FREQUENCY, loc: here },
+            fundamental: Scalar {
+                value: 1.0,
+                dim: Dim::FREQUENCY,
+                loc: here,
+            },
             loc: here,
         });
         let sinks = gathered.sinks.unwrap_or(Sinks {
-            gain: Scalar { value: 1.0, dim: Dim::NONE, loc: here },
-            affinity: Bands { csh: 0.25, rsh: 1.0, ssh: 0.1 },
+            gain: Scalar {
+                value: 1.0,
+                dim: Dim::NONE,
+                loc: here,
+            },
+            affinity: Bands {
+                csh: 0.25,
+                rsh: 1.0,
+                ssh: 0.1,
+            },
             schedule: constant_curve(1.0, here),
             loc: here,
         });
         let landscape = gathered.landscape.unwrap_or(Landscape {
             level: LandscapeLevel::Regions,
-            temperature: LandscapeTemperature::Scale(Scalar { value: 0.5, dim: Dim::NONE, loc: here }),
+            temperature: LandscapeTemperature::Scale(Scalar {
+                value: 0.5,
+                dim: Dim::NONE,
+                loc: here,
+            }),
             couplings: Couplings::Structural,
-            sweeps: Scalar { value: 1.0, dim: Dim::FREQUENCY, loc: here },
+            sweeps: Scalar {
+                value: 1.0,
+                dim: Dim::FREQUENCY,
+                loc: here,
+            },
             plasticity: Plasticity {
-                rate: Scalar { value: 0.05, dim: Dim::FREQUENCY, loc: here },
-                decay: Scalar { value: 0.01, dim: Dim::FREQUENCY, loc: here },
-                threshold: Scalar { value: 2.0, dim: Dim::NONE, loc: here },
+                rate: Scalar {
+                    value: 0.05,
+                    dim: Dim::FREQUENCY,
+                    loc: here,
+                },
+                decay: Scalar {
+                    value: 0.01,
+                    dim: Dim::FREQUENCY,
+                    loc: here,
+                },
+                threshold: Scalar {
+                    value: 2.0,
+                    dim: Dim::NONE,
+                    loc: here,
+                },
             },
             patterns: Vec::new(),
             loc: here,
         });
         let record = gathered.record.unwrap_or(RecordSpec {
-            every: Scalar { value: 1.0, dim: Dim::TIME, loc: here },
+            every: Scalar {
+                value: 1.0,
+                dim: Dim::TIME,
+                loc: here,
+            },
             observables: Vec::new(),
             destination: None,
             loc: here,
         });
         let _ = parsed;
         // Expectations may read quantities the record statement does not list: say so.
-        let recorded: Vec<(&str, Option<String>)> = record.observables.iter().map(|o| (o.quantity, o.pattern.clone())).collect();
+        let recorded: Vec<(&str, Option<String>)> = record
+            .observables
+            .iter()
+            .map(|o| (o.quantity, o.pattern.clone()))
+            .collect();
         let mut unrecorded = Vec::new();
-        for expectation in gathered.expectations.iter().chain(gathered.scenarios.iter().flat_map(|s| s.expectations.iter())) {
+        for expectation in gathered.expectations.iter().chain(
+            gathered
+                .scenarios
+                .iter()
+                .flat_map(|s| s.expectations.iter()),
+        ) {
             predicate_statistics(&expectation.predicate, &mut |statistic| {
-                let key = (statistic.observable.quantity, statistic.observable.pattern.clone());
+                let key = (
+                    statistic.observable.quantity,
+                    statistic.observable.pattern.clone(),
+                );
                 if !recorded.contains(&key) {
                     unrecorded.push((statistic.observable.clone(), statistic.loc));
                 }
@@ -1371,7 +2314,9 @@ impl<'l> Checker<'l> {
             connectome,
             harmonics,
             sinks,
-            cooling: gathered.cooling.unwrap_or_else(|| constant_curve(1.0, here)),
+            cooling: gathered
+                .cooling
+                .unwrap_or_else(|| constant_curve(1.0, here)),
             sources: gathered.sources,
             landscape,
             record,
@@ -1383,8 +2328,21 @@ impl<'l> Checker<'l> {
 
 fn constant_curve(level: f64, at: Loc) -> Curve {
     let mut params = BTreeMap::new();
-    params.insert("level", Scalar { value: level, dim: Dim::NONE, loc: at });
-    Curve { kind: "constant", params, table: Vec::new(), base: None, loc: at }
+    params.insert(
+        "level",
+        Scalar {
+            value: level,
+            dim: Dim::NONE,
+            loc: at,
+        },
+    );
+    Curve {
+        kind: "constant",
+        params,
+        table: Vec::new(),
+        base: None,
+        loc: at,
+    }
 }
 
 fn to_arg(value: &Value) -> Option<ArgValue> {
@@ -1393,7 +2351,12 @@ fn to_arg(value: &Value) -> Option<ArgValue> {
         Value::Text(t) => ArgValue::Text(t.clone()),
         Value::Bool(b) => ArgValue::Bool(*b),
         Value::List(items) => ArgValue::List(items.iter().filter_map(to_arg).collect()),
-        Value::Record(fields) => ArgValue::Record(fields.iter().filter_map(|(k, v)| to_arg(v).map(|v| (k.clone(), v))).collect()),
+        Value::Record(fields) => ArgValue::Record(
+            fields
+                .iter()
+                .filter_map(|(k, v)| to_arg(v).map(|v| (k.clone(), v)))
+                .collect(),
+        ),
         Value::Connectome(c) => ArgValue::Connectome(Box::new(c.clone())),
         _ => return None,
     })
@@ -1410,13 +2373,20 @@ fn operand_reads_results(operand: &Operand) -> bool {
 
 fn predicate_reads_results(predicate: &Predicate) -> bool {
     match predicate {
-        Predicate::Compare { lhs, rhs, .. } => operand_reads_results(lhs) || operand_reads_results(rhs),
-        Predicate::And(a, b) | Predicate::Or(a, b) => predicate_reads_results(a) && predicate_reads_results(b),
+        Predicate::Compare { lhs, rhs, .. } => {
+            operand_reads_results(lhs) || operand_reads_results(rhs)
+        }
+        Predicate::And(a, b) | Predicate::Or(a, b) => {
+            predicate_reads_results(a) && predicate_reads_results(b)
+        }
         Predicate::Not(inner) => predicate_reads_results(inner),
     }
 }
 
-fn operand_statistics(operand: &Operand, visit: &mut dyn FnMut(&crate::semantics::program::Statistic)) {
+fn operand_statistics(
+    operand: &Operand,
+    visit: &mut dyn FnMut(&crate::semantics::program::Statistic),
+) {
     match operand {
         Operand::Statistic(s) => visit(s),
         Operand::Constant(_) => {}
@@ -1429,7 +2399,10 @@ fn operand_statistics(operand: &Operand, visit: &mut dyn FnMut(&crate::semantics
 }
 
 /// Visits every statistic of a predicate.
-pub fn predicate_statistics(predicate: &Predicate, visit: &mut dyn FnMut(&crate::semantics::program::Statistic)) {
+pub fn predicate_statistics(
+    predicate: &Predicate,
+    visit: &mut dyn FnMut(&crate::semantics::program::Statistic),
+) {
     match predicate {
         Predicate::Compare { lhs, rhs, .. } => {
             operand_statistics(lhs, visit);

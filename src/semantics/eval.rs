@@ -38,7 +38,11 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         let mut current = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != *cb);
-            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
         }
         previous = current;
     }
@@ -87,10 +91,19 @@ impl Checker<'_> {
                     None => (*value, Dim::NONE),
                 };
                 if !si.is_finite() {
-                    self.error(Diagnostic::error("E0017", file, expr.span, "this number is too large to represent"));
+                    self.error(Diagnostic::error(
+                        "E0017",
+                        file,
+                        expr.span,
+                        "this number is too large to represent",
+                    ));
                     return Value::Unknown;
                 }
-                Value::Number(Scalar { value: si, dim, loc: loc(file, expr.span) })
+                Value::Number(Scalar {
+                    value: si,
+                    dim,
+                    loc: loc(file, expr.span),
+                })
             }
             ExprKind::String(text) => Value::Text(text.clone()),
             ExprKind::Bool(value) => Value::Bool(*value),
@@ -118,7 +131,12 @@ impl Checker<'_> {
                     }
                     Value::Table(entries)
                 } else {
-                    Value::List(items.iter().map(|item| self.eval(env, &item.value)).collect())
+                    Value::List(
+                        items
+                            .iter()
+                            .map(|item| self.eval(env, &item.value))
+                            .collect(),
+                    )
                 }
             }
             ExprKind::Record(fields) => {
@@ -127,8 +145,13 @@ impl Checker<'_> {
                     let value = self.eval(env, value_expr);
                     if out.iter().any(|(existing, _)| existing == &name.text) {
                         self.error(
-                            Diagnostic::error("E0012", file, name.span, format!("field `{}` is given twice", name.text))
-                                .with_label(name.span, "second definition"),
+                            Diagnostic::error(
+                                "E0012",
+                                file,
+                                name.span,
+                                format!("field `{}` is given twice", name.text),
+                            )
+                            .with_label(name.span, "second definition"),
                         );
                         continue;
                     }
@@ -140,17 +163,32 @@ impl Checker<'_> {
                 let value = self.eval(env, operand);
                 match (op, value) {
                     (_, Value::Unknown) => Value::Unknown,
-                    (UnaryOp::Neg, Value::Number(scalar)) => {
-                        Value::Number(Scalar { value: -scalar.value, loc: loc(file, expr.span), ..scalar })
+                    (UnaryOp::Neg, Value::Number(scalar)) => Value::Number(Scalar {
+                        value: -scalar.value,
+                        loc: loc(file, expr.span),
+                        ..scalar
+                    }),
+                    (UnaryOp::Neg, Value::Operand(operand)) => {
+                        Value::Operand(Operand::Negate(Box::new(operand)))
                     }
-                    (UnaryOp::Neg, Value::Operand(operand)) => Value::Operand(Operand::Negate(Box::new(operand))),
                     (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
-                    (UnaryOp::Not, Value::Predicate(p)) => Value::Predicate(Predicate::Not(Box::new(p))),
+                    (UnaryOp::Not, Value::Predicate(p)) => {
+                        Value::Predicate(Predicate::Not(Box::new(p)))
+                    }
                     (op, other) => {
-                        let wanted = if *op == UnaryOp::Neg { "a number" } else { "a boolean or a condition" };
+                        let wanted = if *op == UnaryOp::Neg {
+                            "a number"
+                        } else {
+                            "a boolean or a condition"
+                        };
                         self.error(
-                            Diagnostic::error("E0008", file, operand.span, format!("expected {wanted}, found {}", other.describe()))
-                                .with_label(operand.span, other.describe()),
+                            Diagnostic::error(
+                                "E0008",
+                                file,
+                                operand.span,
+                                format!("expected {wanted}, found {}", other.describe()),
+                            )
+                            .with_label(operand.span, other.describe()),
                         );
                         Value::Unknown
                     }
@@ -178,8 +216,13 @@ impl Checker<'_> {
                     }
                     other => {
                         self.error(
-                            Diagnostic::error("E0019", file, callee.span, format!("{} is not a function", other.describe()))
-                                .with_label(callee.span, format!("this is {}", other.describe())),
+                            Diagnostic::error(
+                                "E0019",
+                                file,
+                                callee.span,
+                                format!("{} is not a function", other.describe()),
+                            )
+                            .with_label(callee.span, format!("this is {}", other.describe())),
                         );
                         Value::Unknown
                     }
@@ -192,7 +235,12 @@ impl Checker<'_> {
         if let Some((_, value)) = env.locals.iter().rev().find(|(local, _)| local == name) {
             return value.clone();
         }
-        if let Some(binding) = env.module.scope.borrow_mut().lookup(name, env.visible_below) {
+        if let Some(binding) = env
+            .module
+            .scope
+            .borrow_mut()
+            .lookup(name, env.visible_below)
+        {
             binding.used = true;
             return binding.value.clone();
         }
@@ -207,6 +255,14 @@ impl Checker<'_> {
                 loc: loc(env.file(), span),
             });
         }
+        if self.defining.iter().any(|defining| defining == name) {
+            self.error(
+                Diagnostic::error("E0020", env.file(), span, format!("function `{name}` calls itself"))
+                    .with_label(span, "recursive call")
+                    .with_help("script functions describe values and cannot recurse; write the repetition out or use a list"),
+            );
+            return Value::Unknown;
+        }
         let mut candidates: Vec<String> = env.locals.iter().map(|(n, _)| n.clone()).collect();
         {
             let scope = env.module.scope.borrow();
@@ -219,13 +275,28 @@ impl Checker<'_> {
         candidates.extend(builtins::BUILTINS.iter().map(|b| b.name.to_string()));
         candidates.extend(builtins::QUANTITIES.iter().map(|q| q.name.to_string()));
         candidates.sort();
-        let mut diagnostic = Diagnostic::error("E0004", env.file(), span, format!("unknown name `{name}`"))
-            .with_label(span, "not defined here");
+        let mut diagnostic =
+            Diagnostic::error("E0004", env.file(), span, format!("unknown name `{name}`"))
+                .with_label(span, "not defined here");
         if let Some(suggestion) = closest(name, candidates.iter().map(String::as_str)) {
             diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
         } else {
-            let declared_later = env.module.scope.borrow().bindings.get(name).is_some_and(|b| !b.is_empty());
-            if declared_later {
+            let declared_later = env
+                .module
+                .scope
+                .borrow()
+                .bindings
+                .get(name)
+                .is_some_and(|b| !b.is_empty());
+            let in_stdlib = crate::semantics::stdlib::MODULES
+                .iter()
+                .find(|(_, text)| text.contains(&format!("fn {name}(")))
+                .map(|(module, _)| *module);
+            if let Some(module) = in_stdlib {
+                diagnostic = diagnostic.with_help(format!(
+                    "`{name}` is in `{module}`: add `use {module}.{{{name}}}`"
+                ));
+            } else if declared_later {
                 diagnostic = diagnostic.with_help(format!("`{name}` is declared further down; scripts are read top to bottom, so move its declaration up"));
             }
         }
@@ -261,21 +332,32 @@ impl Checker<'_> {
                 if let Some((_, value)) = fields.iter().find(|(name, _)| name == &field.text) {
                     return value.clone();
                 }
-                let mut diagnostic = Diagnostic::error("E0023", file, field.span, format!("the record has no field `{}`", field.text))
-                    .with_label(field.span, "no such field");
+                let mut diagnostic = Diagnostic::error(
+                    "E0023",
+                    file,
+                    field.span,
+                    format!("the record has no field `{}`", field.text),
+                )
+                .with_label(field.span, "no such field");
                 let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
                 if let Some(s) = closest(&field.text, names.iter().copied()) {
                     diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
                 } else {
-                    diagnostic = diagnostic.with_help(format!("its fields are: {}", names.join(", ")));
+                    diagnostic =
+                        diagnostic.with_help(format!("its fields are: {}", names.join(", ")));
                 }
                 self.error(diagnostic);
                 Value::Unknown
             }
             other => {
                 self.error(
-                    Diagnostic::error("E0023", file, field.span, format!("{} has no fields", other.describe()))
-                        .with_label(object_span, format!("this is {}", other.describe())),
+                    Diagnostic::error(
+                        "E0023",
+                        file,
+                        field.span,
+                        format!("{} has no fields", other.describe()),
+                    )
+                    .with_label(object_span, format!("this is {}", other.describe())),
                 );
                 Value::Unknown
             }
@@ -283,14 +365,28 @@ impl Checker<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn binary(&mut self, file: FileId, op: BinaryOp, left: Value, ls: Span, right: Value, rs: Span, span: Span) -> Value {
+    fn binary(
+        &mut self,
+        file: FileId,
+        op: BinaryOp,
+        left: Value,
+        ls: Span,
+        right: Value,
+        rs: Span,
+        span: Span,
+    ) -> Value {
         use BinaryOp::*;
         let here = loc(file, span);
         let mismatch = |checker: &mut Self, what: &str, l: &Value, r: &Value| {
             checker.error(
-                Diagnostic::error("E0008", file, span, format!("cannot {what} {} and {}", l.describe(), r.describe()))
-                    .with_label(ls, l.describe())
-                    .with_label(rs, r.describe()),
+                Diagnostic::error(
+                    "E0008",
+                    file,
+                    span,
+                    format!("cannot {what} {} and {}", l.describe(), r.describe()),
+                )
+                .with_label(ls, l.describe())
+                .with_label(rs, r.describe()),
             );
             Value::Unknown
         };
@@ -298,43 +394,83 @@ impl Checker<'_> {
             (_, Value::Unknown, _) | (_, _, Value::Unknown) => Value::Unknown,
             (Add | Sub, Value::Number(a), Value::Number(b)) => {
                 if a.dim != b.dim {
-                    return self.dim_mismatch(file, if op == Add { "add" } else { "subtract" }, a.dim, ls, b.dim, rs, span);
+                    return self.dim_mismatch(
+                        file,
+                        if op == Add { "add" } else { "subtract" },
+                        a.dim,
+                        ls,
+                        b.dim,
+                        rs,
+                        span,
+                    );
                 }
-                let value = if op == Add { a.value + b.value } else { a.value - b.value };
+                let value = if op == Add {
+                    a.value + b.value
+                } else {
+                    a.value - b.value
+                };
                 self.finite_number(file, value, a.dim, span)
             }
-            (Mul, Value::Number(a), Value::Number(b)) => self.finite_number(file, a.value * b.value, a.dim.mul(b.dim), span),
+            (Mul, Value::Number(a), Value::Number(b)) => {
+                self.finite_number(file, a.value * b.value, a.dim.times(b.dim), span)
+            }
             (Div, Value::Number(a), Value::Number(b)) => {
                 if b.value == 0.0 {
-                    self.error(Diagnostic::error("E0027", file, rs, "division by zero").with_label(rs, "this is zero"));
+                    self.error(
+                        Diagnostic::error("E0027", file, rs, "division by zero")
+                            .with_label(rs, "this is zero"),
+                    );
                     return Value::Unknown;
                 }
-                self.finite_number(file, a.value / b.value, a.dim.div(b.dim), span)
+                self.finite_number(file, a.value / b.value, a.dim.per(b.dim), span)
             }
             (Add, Value::Source(a), Value::Source(b)) => {
                 let mut components = a.components;
                 components.extend(b.components);
                 Value::Source(Source { components })
             }
-            (Mul, Value::Number(k), Value::Source(s)) | (Mul, Value::Source(s), Value::Number(k)) => {
+            (Mul, Value::Number(k), Value::Source(s))
+            | (Mul, Value::Source(s), Value::Number(k)) => {
                 self.scale_source(file, s, k, ls.join(rs))
             }
             (Div, Value::Source(s), Value::Number(k)) => {
                 if k.value == 0.0 {
-                    self.error(Diagnostic::error("E0027", file, rs, "division by zero").with_label(rs, "this is zero"));
+                    self.error(
+                        Diagnostic::error("E0027", file, rs, "division by zero")
+                            .with_label(rs, "this is zero"),
+                    );
                     return Value::Unknown;
                 }
-                self.scale_source(file, s, Scalar { value: 1.0 / k.value, ..k }, rs)
+                self.scale_source(
+                    file,
+                    s,
+                    Scalar {
+                        value: 1.0 / k.value,
+                        ..k
+                    },
+                    rs,
+                )
             }
-            (Add | Sub | Mul | Div, l @ (Value::Operand(_) | Value::Number(_)), r @ (Value::Operand(_) | Value::Number(_))) => {
-                let (Some(lo), Some(ro)) = (self.operand(file, l, ls), self.operand(file, r, rs)) else { return Value::Unknown };
+            (
+                Add | Sub | Mul | Div,
+                l @ (Value::Operand(_) | Value::Number(_)),
+                r @ (Value::Operand(_) | Value::Number(_)),
+            ) => {
+                let (Some(lo), Some(ro)) = (self.operand(file, l, ls), self.operand(file, r, rs))
+                else {
+                    return Value::Unknown;
+                };
                 let arith = match op {
                     Add => ArithOp::Add,
                     Sub => ArithOp::Sub,
                     Mul => ArithOp::Mul,
                     _ => ArithOp::Div,
                 };
-                Value::Operand(Operand::Arith { op: arith, lhs: Box::new(lo), rhs: Box::new(ro) })
+                Value::Operand(Operand::Arith {
+                    op: arith,
+                    lhs: Box::new(lo),
+                    rhs: Box::new(ro),
+                })
             }
             (Lt | Le | Gt | Ge | Eq | Ne, Value::Number(a), Value::Number(b)) => {
                 if a.dim != b.dim {
@@ -349,8 +485,15 @@ impl Checker<'_> {
                     _ => a.value != b.value,
                 })
             }
-            (Lt | Le | Gt | Ge | Eq | Ne, l @ (Value::Operand(_) | Value::Number(_)), r @ (Value::Operand(_) | Value::Number(_))) => {
-                let (Some(lo), Some(ro)) = (self.operand(file, l, ls), self.operand(file, r, rs)) else { return Value::Unknown };
+            (
+                Lt | Le | Gt | Ge | Eq | Ne,
+                l @ (Value::Operand(_) | Value::Number(_)),
+                r @ (Value::Operand(_) | Value::Number(_)),
+            ) => {
+                let (Some(lo), Some(ro)) = (self.operand(file, l, ls), self.operand(file, r, rs))
+                else {
+                    return Value::Unknown;
+                };
                 let compare = match op {
                     Lt => CompareOp::Lt,
                     Le => CompareOp::Le,
@@ -359,31 +502,58 @@ impl Checker<'_> {
                     Eq => CompareOp::Eq,
                     _ => CompareOp::Ne,
                 };
-                Value::Predicate(Predicate::Compare { lhs: lo, op: compare, rhs: ro })
+                Value::Predicate(Predicate::Compare {
+                    lhs: lo,
+                    op: compare,
+                    rhs: ro,
+                })
             }
             (Eq | Ne, Value::Text(a), Value::Text(b)) => Value::Bool((a == b) == (op == Eq)),
             (Eq | Ne, Value::Bool(a), Value::Bool(b)) => Value::Bool((a == b) == (op == Eq)),
-            (And | Or, Value::Bool(a), Value::Bool(b)) => Value::Bool(if op == And { a && b } else { a || b }),
-            (And | Or, Value::Predicate(a), Value::Predicate(b)) => Value::Predicate(if op == And {
-                Predicate::And(Box::new(a), Box::new(b))
-            } else {
-                Predicate::Or(Box::new(a), Box::new(b))
-            }),
+            (And | Or, Value::Bool(a), Value::Bool(b)) => {
+                Value::Bool(if op == And { a && b } else { a || b })
+            }
+            (And | Or, Value::Predicate(a), Value::Predicate(b)) => {
+                Value::Predicate(if op == And {
+                    Predicate::And(Box::new(a), Box::new(b))
+                } else {
+                    Predicate::Or(Box::new(a), Box::new(b))
+                })
+            }
             (Range, Value::Number(a), Value::Number(b)) => {
                 if a.dim != b.dim {
                     return self.dim_mismatch(file, "make a range of", a.dim, ls, b.dim, rs, span);
                 }
-                Value::Range { start: a, end: b, step: None }
+                Value::Range {
+                    start: a,
+                    end: b,
+                    step: None,
+                }
             }
-            (By, Value::Range { start, end, step: None }, Value::Number(step)) => {
+            (
+                By,
+                Value::Range {
+                    start,
+                    end,
+                    step: None,
+                },
+                Value::Number(step),
+            ) => {
                 if step.dim != start.dim {
                     return self.dim_mismatch(file, "step", start.dim, ls, step.dim, rs, span);
                 }
                 if step.value <= 0.0 {
-                    self.error(Diagnostic::error("E0017", file, rs, "a range step must be positive").with_label(rs, "not positive"));
+                    self.error(
+                        Diagnostic::error("E0017", file, rs, "a range step must be positive")
+                            .with_label(rs, "not positive"),
+                    );
                     return Value::Unknown;
                 }
-                Value::Range { start, end, step: Some(step) }
+                Value::Range {
+                    start,
+                    end,
+                    step: Some(step),
+                }
             }
             (op, l, r) => {
                 let _ = here;
@@ -395,8 +565,16 @@ impl Checker<'_> {
     fn scale_source(&mut self, file: FileId, mut source: Source, k: Scalar, k_span: Span) -> Value {
         if !k.dim.is_none() {
             self.error(
-                Diagnostic::error("E0007", file, k_span, format!("a source can only be scaled by a plain number, not {}", k.dim))
-                    .with_label(k.loc.span, format!("{}", k.dim)),
+                Diagnostic::error(
+                    "E0007",
+                    file,
+                    k_span,
+                    format!(
+                        "a source can only be scaled by a plain number, not {}",
+                        k.dim
+                    ),
+                )
+                .with_label(k.loc.span, format!("{}", k.dim)),
             );
             return Value::Unknown;
         }
@@ -412,8 +590,16 @@ impl Checker<'_> {
             Value::Number(scalar) => Some(Operand::Constant(scalar)),
             other => {
                 self.error(
-                    Diagnostic::error("E0008", file, span, format!("expected a number or a statistic, found {}", other.describe()))
-                        .with_label(span, other.describe()),
+                    Diagnostic::error(
+                        "E0008",
+                        file,
+                        span,
+                        format!(
+                            "expected a number or a statistic, found {}",
+                            other.describe()
+                        ),
+                    )
+                    .with_label(span, other.describe()),
                 );
                 None
             }
@@ -422,14 +608,30 @@ impl Checker<'_> {
 
     fn finite_number(&mut self, file: FileId, value: f64, dim: Dim, span: Span) -> Value {
         if !value.is_finite() {
-            self.error(Diagnostic::error("E0017", file, span, "the result is too large to represent").with_label(span, "overflows"));
+            self.error(
+                Diagnostic::error("E0017", file, span, "the result is too large to represent")
+                    .with_label(span, "overflows"),
+            );
             return Value::Unknown;
         }
-        Value::Number(Scalar { value, dim, loc: loc(file, span) })
+        Value::Number(Scalar {
+            value,
+            dim,
+            loc: loc(file, span),
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn dim_mismatch(&mut self, file: FileId, verb: &str, a: Dim, ls: Span, b: Dim, rs: Span, span: Span) -> Value {
+    pub fn dim_mismatch(
+        &mut self,
+        file: FileId,
+        verb: &str,
+        a: Dim,
+        ls: Span,
+        b: Dim,
+        rs: Span,
+        span: Span,
+    ) -> Value {
         self.error(
             Diagnostic::error("E0007", file, span, format!("cannot {verb} {a} and {b}"))
                 .with_label(ls, format!("this is {a}"))
@@ -456,7 +658,10 @@ impl Checker<'_> {
         for arg in args {
             match &arg.name {
                 None => {
-                    while position < params.len() && !bound[position].is_empty() && !params[position].2 {
+                    while position < params.len()
+                        && !bound[position].is_empty()
+                        && !params[position].2
+                    {
                         position += 1;
                     }
                     if position >= params.len() {
@@ -465,7 +670,11 @@ impl Checker<'_> {
                                 "E0009",
                                 file,
                                 arg.value.span,
-                                format!("`{callee}` takes at most {} positional argument{}", params.len(), if params.len() == 1 { "" } else { "s" }),
+                                format!(
+                                    "`{callee}` takes at most {} positional argument{}",
+                                    params.len(),
+                                    if params.len() == 1 { "" } else { "s" }
+                                ),
                             )
                             .with_label(arg.value.span, "extra argument")
                             .with_help(format!(
@@ -485,9 +694,14 @@ impl Checker<'_> {
                     Some(index) => {
                         if !bound[index].is_empty() && !params[index].2 {
                             self.error(
-                                Diagnostic::error("E0013", file, name.span, format!("argument `{}` is given twice", name.text))
-                                    .with_label(bound[index][0].value.span, "first value")
-                                    .with_label(name.span, "second value"),
+                                Diagnostic::error(
+                                    "E0013",
+                                    file,
+                                    name.span,
+                                    format!("argument `{}` is given twice", name.text),
+                                )
+                                .with_label(bound[index][0].value.span, "first value")
+                                .with_label(name.span, "second value"),
                             );
                             ok = false;
                         } else {
@@ -503,7 +717,9 @@ impl Checker<'_> {
                         )
                         .with_label(name.span, "unknown parameter");
                         match closest(&name.text, params.iter().map(|p| p.0)) {
-                            Some(s) => diagnostic = diagnostic.with_help(format!("did you mean `{s}`?")),
+                            Some(s) => {
+                                diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"))
+                            }
                             None => {
                                 diagnostic = diagnostic.with_help(format!(
                                     "its parameters are: {}",
@@ -520,9 +736,14 @@ impl Checker<'_> {
         for (index, (name, required, _)) in params.iter().enumerate() {
             if *required && bound[index].is_empty() {
                 self.error(
-                    Diagnostic::error("E0011", file, call_span, format!("`{callee}` needs the argument `{name}`"))
-                        .with_label(call_span, format!("`{name}` is missing"))
-                        .with_help(format!("add `{name}: ...`")),
+                    Diagnostic::error(
+                        "E0011",
+                        file,
+                        call_span,
+                        format!("`{callee}` needs the argument `{name}`"),
+                    )
+                    .with_label(call_span, format!("`{name}` is missing"))
+                    .with_help(format!("add `{name}: ...`")),
                 );
                 ok = false;
             }
@@ -530,24 +751,30 @@ impl Checker<'_> {
         ok.then_some(bound)
     }
 
-    fn call_user(&mut self, env: &mut Env, function: &Rc<UserFunction>, args: &[Arg], call_span: Span) -> Value {
+    fn call_user(
+        &mut self,
+        env: &mut Env,
+        function: &Rc<UserFunction>,
+        args: &[Arg],
+        call_span: Span,
+    ) -> Value {
         let file = env.file();
         let def = &function.def;
-        let params: Vec<(&str, bool, bool)> =
-            def.params.iter().map(|p| (p.name.text.as_str(), p.default.is_none(), false)).collect();
+        let params: Vec<(&str, bool, bool)> = def
+            .params
+            .iter()
+            .map(|p| (p.name.text.as_str(), p.default.is_none(), false))
+            .collect();
         let arg_values: Vec<Value> = args.iter().map(|a| self.eval(env, &a.value)).collect();
-        let Some(bound) = self.bind_args(file, &def.name.text, &params, args, call_span) else { return Value::Unknown };
-        let key = Rc::as_ptr(function) as usize;
-        if self.call_stack.contains(&key) {
-            self.error(
-                Diagnostic::error("E0020", file, call_span, format!("function `{}` calls itself", def.name.text))
-                    .with_label(call_span, "recursive call")
-                    .with_label_in(function.module.file, def.name.span, "function defined here"),
-            );
+        let Some(bound) = self.bind_args(file, &def.name.text, &params, args, call_span) else {
             return Value::Unknown;
-        }
-        self.call_stack.push(key);
-        let mut callee_env = Env { module: &function.module, visible_below: function.visible_below, locals: Vec::new(), axes: env.axes };
+        };
+        let mut callee_env = Env {
+            module: &function.module,
+            visible_below: function.visible_below,
+            locals: Vec::new(),
+            axes: env.axes,
+        };
         for (index, param) in def.params.iter().enumerate() {
             let value = match bound[index].first() {
                 Some(arg) => {
@@ -561,8 +788,9 @@ impl Checker<'_> {
             };
             callee_env.locals.push((param.name.text.clone(), value));
         }
+        self.defining.push(def.name.text.clone());
         let result = self.eval_body(&mut callee_env, def);
-        self.call_stack.pop();
+        self.defining.pop();
         result
     }
 
@@ -575,7 +803,13 @@ impl Checker<'_> {
         self.eval(env, &def.result)
     }
 
-    fn call_builtin(&mut self, env: &mut Env, builtin: &'static Builtin, args: &[Arg], call_span: Span) -> Value {
+    fn call_builtin(
+        &mut self,
+        env: &mut Env,
+        builtin: &'static Builtin,
+        args: &[Arg],
+        call_span: Span,
+    ) -> Value {
         let file = env.file();
         let params: Vec<(&str, bool, bool)> = builtin
             .params
@@ -615,7 +849,12 @@ impl Checker<'_> {
         if failed {
             return Value::Unknown;
         }
-        let mut call = Call { builtin, values, file, span: call_span };
+        let mut call = Call {
+            builtin,
+            values,
+            file,
+            span: call_span,
+        };
         self.construct(env, &mut call)
     }
 
@@ -628,8 +867,13 @@ impl Checker<'_> {
             return None;
         }
         let wrong = |checker: &mut Self, value: &Value| {
-            let mut diagnostic = Diagnostic::error("E0008", file, span, format!("expected {}, found {}", ty.describe(), value.describe()))
-                .with_label(span, format!("this is {}", value.describe()));
+            let mut diagnostic = Diagnostic::error(
+                "E0008",
+                file,
+                span,
+                format!("expected {}, found {}", ty.describe(), value.describe()),
+            )
+            .with_label(span, format!("this is {}", value.describe()));
             if let (Ty::Source, Value::Connectome(_)) = (ty, value) {
                 diagnostic = diagnostic.with_help("a connectome is the brain the sources act on; a source is made with `source(...)` or a preset such as `meditation(...)`");
             }
@@ -640,8 +884,13 @@ impl Checker<'_> {
             Ty::Number(dim) => match value {
                 Value::Number(scalar) if scalar.dim == *dim => Some(Value::Number(scalar)),
                 Value::Number(scalar) => {
-                    let mut diagnostic = Diagnostic::error("E0007", file, span, format!("expected {dim}, found {}", scalar.dim))
-                        .with_label(span, format!("this is {}", scalar.dim));
+                    let mut diagnostic = Diagnostic::error(
+                        "E0007",
+                        file,
+                        span,
+                        format!("expected {dim}, found {}", scalar.dim),
+                    )
+                    .with_label(span, format!("this is {}", scalar.dim));
                     if scalar.dim.is_none() {
                         let example = match *dim {
                             Dim::TIME => "`10 min`",
@@ -649,7 +898,8 @@ impl Checker<'_> {
                             Dim::LENGTH => "`50 mm`",
                             _ => "a unit",
                         };
-                        diagnostic = diagnostic.with_help(format!("add a unit, for example {example}"));
+                        diagnostic =
+                            diagnostic.with_help(format!("add a unit, for example {example}"));
                     }
                     self.error(diagnostic);
                     None
@@ -659,17 +909,42 @@ impl Checker<'_> {
             Ty::Count => match value {
                 Value::Number(scalar) if scalar.dim.is_none() => {
                     if scalar.value < 0.0 {
-                        self.error(Diagnostic::error("E0017", file, span, format!("expected a whole number ≥ 0, found {}", scalar.value)).with_label(span, "negative"));
+                        self.error(
+                            Diagnostic::error(
+                                "E0017",
+                                file,
+                                span,
+                                format!("expected a whole number ≥ 0, found {}", scalar.value),
+                            )
+                            .with_label(span, "negative"),
+                        );
                         None
-                    } else if scalar.value.fract() != 0.0 || scalar.value > 9.007_199_254_740_992e15 {
-                        self.error(Diagnostic::error("E0018", file, span, format!("expected a whole number, found {}", scalar.value)).with_label(span, "not a whole number"));
+                    } else if scalar.value.fract() != 0.0 || scalar.value > 9.007_199_254_740_992e15
+                    {
+                        self.error(
+                            Diagnostic::error(
+                                "E0018",
+                                file,
+                                span,
+                                format!("expected a whole number, found {}", scalar.value),
+                            )
+                            .with_label(span, "not a whole number"),
+                        );
                         None
                     } else {
                         Some(Value::Number(scalar))
                     }
                 }
                 Value::Number(scalar) => {
-                    self.error(Diagnostic::error("E0007", file, span, format!("expected a whole number, found {}", scalar.dim)).with_label(span, format!("this is {}", scalar.dim)));
+                    self.error(
+                        Diagnostic::error(
+                            "E0007",
+                            file,
+                            span,
+                            format!("expected a whole number, found {}", scalar.dim),
+                        )
+                        .with_label(span, format!("this is {}", scalar.dim)),
+                    );
                     None
                 }
                 other => wrong(self, &other),
@@ -679,30 +954,74 @@ impl Checker<'_> {
                     if (0.0..=1.0).contains(&scalar.value) {
                         Some(Value::Number(scalar))
                     } else {
-                        self.error(Diagnostic::error("E0017", file, span, format!("expected a fraction between 0 and 1, found {}", scalar.value))
+                        self.error(
+                            Diagnostic::error(
+                                "E0017",
+                                file,
+                                span,
+                                format!(
+                                    "expected a fraction between 0 and 1, found {}",
+                                    scalar.value
+                                ),
+                            )
                             .with_label(span, "out of range")
-                            .with_help("write a fraction such as 0.4 or a percentage such as 40%"));
+                            .with_help("write a fraction such as 0.4 or a percentage such as 40%"),
+                        );
                         None
                     }
                 }
                 Value::Number(scalar) => {
-                    self.error(Diagnostic::error("E0007", file, span, format!("expected a plain fraction, found {}", scalar.dim)).with_label(span, format!("this is {}", scalar.dim)));
+                    self.error(
+                        Diagnostic::error(
+                            "E0007",
+                            file,
+                            span,
+                            format!("expected a plain fraction, found {}", scalar.dim),
+                        )
+                        .with_label(span, format!("this is {}", scalar.dim)),
+                    );
                     None
                 }
                 other => wrong(self, &other),
             },
             Ty::HalfLifeOrRate => match value {
                 Value::Number(scalar) if scalar.dim == Dim::TIME && scalar.value > 0.0 => {
-                    Some(Value::Number(Scalar { value: std::f64::consts::LN_2 / scalar.value, dim: Dim::FREQUENCY, ..scalar }))
+                    Some(Value::Number(Scalar {
+                        value: std::f64::consts::LN_2 / scalar.value,
+                        dim: Dim::FREQUENCY,
+                        ..scalar
+                    }))
                 }
-                Value::Number(scalar) if scalar.dim == Dim::FREQUENCY && scalar.value > 0.0 => Some(Value::Number(scalar)),
-                Value::Number(scalar) if scalar.dim == Dim::TIME || scalar.dim == Dim::FREQUENCY => {
-                    self.error(Diagnostic::error("E0017", file, span, "a half-life or rate must be positive").with_label(span, "not positive"));
+                Value::Number(scalar) if scalar.dim == Dim::FREQUENCY && scalar.value > 0.0 => {
+                    Some(Value::Number(scalar))
+                }
+                Value::Number(scalar)
+                    if scalar.dim == Dim::TIME || scalar.dim == Dim::FREQUENCY =>
+                {
+                    self.error(
+                        Diagnostic::error(
+                            "E0017",
+                            file,
+                            span,
+                            "a half-life or rate must be positive",
+                        )
+                        .with_label(span, "not positive"),
+                    );
                     None
                 }
                 Value::Number(scalar) => {
-                    self.error(Diagnostic::error("E0007", file, span, format!("expected a half-life (time) or a rate (frequency), found {}", scalar.dim))
-                        .with_label(span, format!("this is {}", scalar.dim)));
+                    self.error(
+                        Diagnostic::error(
+                            "E0007",
+                            file,
+                            span,
+                            format!(
+                                "expected a half-life (time) or a rate (frequency), found {}",
+                                scalar.dim
+                            ),
+                        )
+                        .with_label(span, format!("this is {}", scalar.dim)),
+                    );
                     None
                 }
                 other => wrong(self, &other),
@@ -725,7 +1044,9 @@ impl Checker<'_> {
             },
             Ty::Envelope => match value {
                 Value::Envelope(_) => Some(value),
-                Value::Curve(curve) if curve.kind == "table" => Some(Value::Envelope(Envelope::Table(curve.table))),
+                Value::Curve(curve) if curve.kind == "table" => {
+                    Some(Value::Envelope(Envelope::Table(curve.table)))
+                }
                 other => wrong(self, &other),
             },
             Ty::SourcePart => match value {
@@ -774,7 +1095,15 @@ impl Checker<'_> {
             Ty::TimeTable => match value {
                 Value::Table(entries) => {
                     if entries.is_empty() {
-                        self.error(Diagnostic::error("E0030", file, span, "a table needs at least one entry").with_label(span, "empty"));
+                        self.error(
+                            Diagnostic::error(
+                                "E0030",
+                                file,
+                                span,
+                                "a table needs at least one entry",
+                            )
+                            .with_label(span, "empty"),
+                        );
                         return None;
                     }
                     let mut out = Vec::new();
@@ -784,19 +1113,56 @@ impl Checker<'_> {
                             if matches!(key, Value::Unknown) || matches!(value, Value::Unknown) {
                                 return None;
                             }
-                            self.error(Diagnostic::error("E0008", file, span, format!("table entries must be `time: number`, found {} and {}", key.describe(), value.describe())).with_label(span, "here"));
+                            self.error(
+                                Diagnostic::error(
+                                    "E0008",
+                                    file,
+                                    span,
+                                    format!(
+                                        "table entries must be `time: number`, found {} and {}",
+                                        key.describe(),
+                                        value.describe()
+                                    ),
+                                )
+                                .with_label(span, "here"),
+                            );
                             return None;
                         };
                         if t.dim != Dim::TIME {
-                            self.error(Diagnostic::error("E0007", file, t.loc.span, format!("table keys must be times, found {}", t.dim)).with_label(t.loc.span, format!("this is {}", t.dim)).with_help("write e.g. `0 min: 1.0`"));
+                            self.error(
+                                Diagnostic::error(
+                                    "E0007",
+                                    file,
+                                    t.loc.span,
+                                    format!("table keys must be times, found {}", t.dim),
+                                )
+                                .with_label(t.loc.span, format!("this is {}", t.dim))
+                                .with_help("write e.g. `0 min: 1.0`"),
+                            );
                             return None;
                         }
                         if !v.dim.is_none() {
-                            self.error(Diagnostic::error("E0007", file, v.loc.span, format!("table values must be plain numbers, found {}", v.dim)).with_label(v.loc.span, format!("this is {}", v.dim)));
+                            self.error(
+                                Diagnostic::error(
+                                    "E0007",
+                                    file,
+                                    v.loc.span,
+                                    format!("table values must be plain numbers, found {}", v.dim),
+                                )
+                                .with_label(v.loc.span, format!("this is {}", v.dim)),
+                            );
                             return None;
                         }
                         if previous.is_some_and(|p| t.value <= p) {
-                            self.error(Diagnostic::error("E0030", file, t.loc.span, "table times must increase").with_label(t.loc.span, "not after the previous time"));
+                            self.error(
+                                Diagnostic::error(
+                                    "E0030",
+                                    file,
+                                    t.loc.span,
+                                    "table times must increase",
+                                )
+                                .with_label(t.loc.span, "not after the previous time"),
+                            );
                             return None;
                         }
                         previous = Some(t.value);
@@ -805,7 +1171,10 @@ impl Checker<'_> {
                     Some(Value::Table(out))
                 }
                 Value::List(items) if items.is_empty() => {
-                    self.error(Diagnostic::error("E0030", file, span, "a table needs at least one entry").with_label(span, "empty"));
+                    self.error(
+                        Diagnostic::error("E0030", file, span, "a table needs at least one entry")
+                            .with_label(span, "empty"),
+                    );
                     None
                 }
                 other => wrong(self, &other),
@@ -819,7 +1188,13 @@ impl Checker<'_> {
                     };
                     for (name, field_value) in &fields {
                         if !allowed.is_empty() && !allowed.contains(&name.as_str()) {
-                            let mut diagnostic = Diagnostic::error("E0023", file, span, format!("unknown field `{name}`; expected {}", allowed.join(", "))).with_label(span, "in this record");
+                            let mut diagnostic = Diagnostic::error(
+                                "E0023",
+                                file,
+                                span,
+                                format!("unknown field `{name}`; expected {}", allowed.join(", ")),
+                            )
+                            .with_label(span, "in this record");
                             if let Some(s) = closest(name, allowed.iter().copied()) {
                                 diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
                             }
@@ -835,17 +1210,49 @@ impl Checker<'_> {
                             (_, Value::Unknown) => return None,
                             (Some(dim), Value::Number(s)) if s.dim == dim => {
                                 if s.value < 0.0 {
-                                    self.error(Diagnostic::error("E0017", file, s.loc.span, format!("`{name}` must not be negative")).with_label(s.loc.span, "negative"));
+                                    self.error(
+                                        Diagnostic::error(
+                                            "E0017",
+                                            file,
+                                            s.loc.span,
+                                            format!("`{name}` must not be negative"),
+                                        )
+                                        .with_label(s.loc.span, "negative"),
+                                    );
                                     return None;
                                 }
                             }
                             (Some(dim), Value::Number(s)) => {
-                                self.error(Diagnostic::error("E0007", file, s.loc.span, format!("`{name}` must be {dim}, found {}", s.dim)).with_label(s.loc.span, format!("this is {}", s.dim)));
+                                self.error(
+                                    Diagnostic::error(
+                                        "E0007",
+                                        file,
+                                        s.loc.span,
+                                        format!("`{name}` must be {dim}, found {}", s.dim),
+                                    )
+                                    .with_label(s.loc.span, format!("this is {}", s.dim)),
+                                );
                                 return None;
                             }
                             (None, Value::Text(_)) => {}
                             (_, other) => {
-                                self.error(Diagnostic::error("E0008", file, span, format!("field `{name}` must be {}, found {}", if expected_dim.is_some() { "a number" } else { "a string" }, other.describe())).with_label(span, "in this record"));
+                                self.error(
+                                    Diagnostic::error(
+                                        "E0008",
+                                        file,
+                                        span,
+                                        format!(
+                                            "field `{name}` must be {}, found {}",
+                                            if expected_dim.is_some() {
+                                                "a number"
+                                            } else {
+                                                "a string"
+                                            },
+                                            other.describe()
+                                        ),
+                                    )
+                                    .with_label(span, "in this record"),
+                                );
                                 return None;
                             }
                         }
@@ -858,18 +1265,50 @@ impl Checker<'_> {
                 Value::Source(_) | Value::Range { .. } => Some(value),
                 Value::Number(s) if s.dim == Dim::TIME => Some(value),
                 Value::Number(s) => {
-                    self.error(Diagnostic::error("E0026", file, span, format!("a window must be a source, a time or a time range, found {}", s.dim)).with_label(span, format!("this is {}", s.dim)));
+                    self.error(
+                        Diagnostic::error(
+                            "E0026",
+                            file,
+                            span,
+                            format!(
+                                "a window must be a source, a time or a time range, found {}",
+                                s.dim
+                            ),
+                        )
+                        .with_label(span, format!("this is {}", s.dim)),
+                    );
                     None
                 }
                 other => {
-                    self.error(Diagnostic::error("E0026", file, span, format!("a window must be a source, a time or a time range, found {}", other.describe())).with_label(span, format!("this is {}", other.describe())));
+                    self.error(
+                        Diagnostic::error(
+                            "E0026",
+                            file,
+                            span,
+                            format!(
+                                "a window must be a source, a time or a time range, found {}",
+                                other.describe()
+                            ),
+                        )
+                        .with_label(span, format!("this is {}", other.describe())),
+                    );
                     None
                 }
             },
             Ty::Keyword(words) => match &expr.kind {
-                ExprKind::Ident(word) if words.contains(&word.as_str()) => Some(Value::Text(word.clone())),
+                ExprKind::Ident(word) if words.contains(&word.as_str()) => {
+                    Some(Value::Text(word.clone()))
+                }
                 _ => {
-                    self.error(Diagnostic::error("E0008", file, span, format!("expected {}", ty.describe())).with_label(span, "not one of these words"));
+                    self.error(
+                        Diagnostic::error(
+                            "E0008",
+                            file,
+                            span,
+                            format!("expected {}", ty.describe()),
+                        )
+                        .with_label(span, "not one of these words"),
+                    );
                     None
                 }
             },
@@ -877,7 +1316,10 @@ impl Checker<'_> {
     }
 
     pub fn error(&mut self, diagnostic: Diagnostic) {
-        if self.reported.insert((diagnostic.code, diagnostic.file, diagnostic.span)) {
+        if self
+            .reported
+            .insert((diagnostic.code, diagnostic.file, diagnostic.span))
+        {
             self.diagnostics.push(diagnostic);
         }
     }
@@ -893,7 +1335,11 @@ pub struct Call {
 
 impl Call {
     fn param(&self, name: &str) -> &'static Param {
-        self.builtin.params.iter().find(|p| p.name == name).expect("parameter from the builtins table")
+        self.builtin
+            .params
+            .iter()
+            .find(|p| p.name == name)
+            .expect("parameter from the builtins table")
     }
 
     /// A numeric argument or its default, in SI units.
@@ -907,7 +1353,14 @@ impl Call {
                     _ => Dim::NONE,
                 };
                 match param.default {
-                    ParamDefault::Number(value) => Some(Scalar { value, dim, loc: Loc { file: self.file, span: self.span } }),
+                    ParamDefault::Number(value) => Some(Scalar {
+                        value,
+                        dim,
+                        loc: Loc {
+                            file: self.file,
+                            span: self.span,
+                        },
+                    }),
                     _ => None,
                 }
             }
@@ -966,7 +1419,10 @@ impl Call {
     }
 
     pub fn loc(&self) -> Loc {
-        Loc { file: self.file, span: self.span }
+        Loc {
+            file: self.file,
+            span: self.span,
+        }
     }
 }
 

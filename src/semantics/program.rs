@@ -210,10 +210,20 @@ pub enum Envelope {
     /// 1 on [at, at + length), 0 elsewhere.
     Pulse { at: Scalar, length: Scalar },
     /// Linear rise from 0 to 1 over `rise`, `hold` at 1, linear fall over `fall`.
-    Ramp { at: Scalar, rise: Scalar, hold: Scalar, fall: Scalar },
+    Ramp {
+        at: Scalar,
+        rise: Scalar,
+        hold: Scalar,
+        fall: Scalar,
+    },
     /// Bateman pharmacokinetics: dose · k_a/(k_a − k_e) · (e^{−k_e τ} − e^{−k_a τ}) for τ = t − at ≥ 0,
     /// with rates k = ln 2 / half-life (Hz). Normalised by the builtin so the peak equals `dose`.
-    Bateman { at: Scalar, dose: Scalar, absorption_rate: Scalar, elimination_rate: Scalar },
+    Bateman {
+        at: Scalar,
+        dose: Scalar,
+        absorption_rate: Scalar,
+        elimination_rate: Scalar,
+    },
     /// Piecewise linear through `(time, value)` points, 0 outside.
     Table(Vec<(Scalar, Scalar)>),
 }
@@ -224,11 +234,28 @@ impl Envelope {
     pub fn interval(&self) -> (f64, f64) {
         match self {
             Envelope::Pulse { at, length } => (at.value, at.value + length.value),
-            Envelope::Ramp { at, rise, hold, fall } => (at.value, at.value + rise.value + hold.value + fall.value),
-            Envelope::Bateman { at, absorption_rate, elimination_rate, .. } => {
+            Envelope::Ramp {
+                at,
+                rise,
+                hold,
+                fall,
+            } => (at.value, at.value + rise.value + hold.value + fall.value),
+            Envelope::Bateman {
+                at,
+                absorption_rate,
+                elimination_rate,
+                ..
+            } => {
                 let (ka, ke) = (absorption_rate.value, elimination_rate.value);
-                let peak = if (ka - ke).abs() < 1e-12 { 1.0 / ka } else { (ka / ke).ln() / (ka - ke) };
-                (at.value, at.value + peak + 5.0 * std::f64::consts::LN_2 / ke)
+                let peak = if (ka - ke).abs() < 1e-12 {
+                    1.0 / ka
+                } else {
+                    (ka / ke).ln() / (ka - ke)
+                };
+                (
+                    at.value,
+                    at.value + peak + 5.0 * std::f64::consts::LN_2 / ke,
+                )
             }
             Envelope::Table(points) => (
                 points.first().map_or(0.0, |p| p.0.value),
@@ -252,9 +279,17 @@ pub enum SourcePart {
     /// Semantically neutral broadband injection D (energy per second).
     Broadband { rate: Scalar, coupling: Coupling },
     /// Periodic drives at the given frequencies (Hz), each with `amplitude`.
-    Tones { frequencies: Vec<Scalar>, amplitude: Scalar, coupling: Coupling },
+    Tones {
+        frequencies: Vec<Scalar>,
+        amplitude: Scalar,
+        coupling: Coupling,
+    },
     /// A rhythmic drive (beat) at `frequency` with `amplitude`.
-    Beat { frequency: Scalar, amplitude: Scalar, coupling: Coupling },
+    Beat {
+        frequency: Scalar,
+        amplitude: Scalar,
+        coupling: Coupling,
+    },
     /// A coherent global phase drive at `frequency` with coupling strength `coupling`.
     Metronome { frequency: Scalar, coupling: Scalar },
     /// Sink suppression u ∈ [0, 1].
@@ -377,7 +412,11 @@ pub enum Window {
     /// The whole recording.
     Whole,
     /// `[start, end]`. `source` names the source when the window came from `during: src`.
-    Between { start: f64, end: f64, source: Option<String> },
+    Between {
+        start: f64,
+        end: f64,
+        source: Option<String>,
+    },
     /// Before `time` (from `before: src`, the source's start, or `before: 10 min`).
     Before { time: f64, source: Option<String> },
     /// After `time` (from `after: src`, the source's end, or `after: 2 h`).
@@ -406,9 +445,13 @@ pub enum ArithOp {
 /// One side of a comparison.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
-    Statistic(Statistic),
+    Statistic(Box<Statistic>),
     Constant(Scalar),
-    Arith { op: ArithOp, lhs: Box<Operand>, rhs: Box<Operand> },
+    Arith {
+        op: ArithOp,
+        lhs: Box<Operand>,
+        rhs: Box<Operand>,
+    },
     Negate(Box<Operand>),
 }
 
@@ -424,7 +467,11 @@ pub enum CompareOp {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Predicate {
-    Compare { lhs: Operand, op: CompareOp, rhs: Operand },
+    Compare {
+        lhs: Operand,
+        op: CompareOp,
+        rhs: Operand,
+    },
     And(Box<Predicate>, Box<Predicate>),
     Or(Box<Predicate>, Box<Predicate>),
     Not(Box<Predicate>),

@@ -4,9 +4,15 @@
 pub static MODULES: &[(&str, &str)] = &[
     ("std.sources", include_str!("../../stdlib/sources.anneal")),
     ("std.cooling", include_str!("../../stdlib/cooling.anneal")),
-    ("std.connectomes", include_str!("../../stdlib/connectomes.anneal")),
+    (
+        "std.connectomes",
+        include_str!("../../stdlib/connectomes.anneal"),
+    ),
 ];
 
 pub fn module(name: &str) -> Option<&'static str> {
-    MODULES.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
 }

@@ -15,15 +15,24 @@ pub struct Dim {
 impl Dim {
     pub const NONE: Dim = Dim { time: 0, length: 0 };
     pub const TIME: Dim = Dim { time: 1, length: 0 };
-    pub const FREQUENCY: Dim = Dim { time: -1, length: 0 };
+    pub const FREQUENCY: Dim = Dim {
+        time: -1,
+        length: 0,
+    };
     pub const LENGTH: Dim = Dim { time: 0, length: 1 };
 
-    pub fn mul(self, other: Dim) -> Dim {
-        Dim { time: self.time.saturating_add(other.time), length: self.length.saturating_add(other.length) }
+    pub fn times(self, other: Dim) -> Dim {
+        Dim {
+            time: self.time.saturating_add(other.time),
+            length: self.length.saturating_add(other.length),
+        }
     }
 
-    pub fn div(self, other: Dim) -> Dim {
-        Dim { time: self.time.saturating_sub(other.time), length: self.length.saturating_sub(other.length) }
+    pub fn per(self, other: Dim) -> Dim {
+        Dim {
+            time: self.time.saturating_sub(other.time),
+            length: self.length.saturating_sub(other.length),
+        }
     }
 
     pub fn is_none(self) -> bool {
@@ -40,10 +49,18 @@ impl Dim {
             _ => {
                 let mut parts = Vec::new();
                 if self.length != 0 {
-                    parts.push(if self.length == 1 { "m".to_string() } else { format!("m^{}", self.length) });
+                    parts.push(if self.length == 1 {
+                        "m".to_string()
+                    } else {
+                        format!("m^{}", self.length)
+                    });
                 }
                 if self.time != 0 {
-                    parts.push(if self.time == 1 { "s".to_string() } else { format!("s^{}", self.time) });
+                    parts.push(if self.time == 1 {
+                        "s".to_string()
+                    } else {
+                        format!("s^{}", self.time)
+                    });
                 }
                 parts.join(" ")
             }
@@ -76,17 +93,83 @@ pub struct Unit {
 
 /// Every unit the language knows; the grammar's `unit` rule lists the same symbols.
 pub const UNITS: &[Unit] = &[
-    Unit { symbol: "s", dim: Dim::TIME, numerator: 1.0, denominator: 1.0, name: "second" },
-    Unit { symbol: "ms", dim: Dim::TIME, numerator: 1.0, denominator: 1000.0, name: "millisecond" },
-    Unit { symbol: "min", dim: Dim::TIME, numerator: 60.0, denominator: 1.0, name: "minute" },
-    Unit { symbol: "h", dim: Dim::TIME, numerator: 3600.0, denominator: 1.0, name: "hour" },
-    Unit { symbol: "d", dim: Dim::TIME, numerator: 86400.0, denominator: 1.0, name: "day" },
-    Unit { symbol: "Hz", dim: Dim::FREQUENCY, numerator: 1.0, denominator: 1.0, name: "hertz" },
-    Unit { symbol: "bpm", dim: Dim::FREQUENCY, numerator: 1.0, denominator: 60.0, name: "beats per minute" },
-    Unit { symbol: "mm", dim: Dim::LENGTH, numerator: 1.0, denominator: 1000.0, name: "millimetre" },
-    Unit { symbol: "cm", dim: Dim::LENGTH, numerator: 1.0, denominator: 100.0, name: "centimetre" },
-    Unit { symbol: "m", dim: Dim::LENGTH, numerator: 1.0, denominator: 1.0, name: "metre" },
-    Unit { symbol: "%", dim: Dim::NONE, numerator: 1.0, denominator: 100.0, name: "percent" },
+    Unit {
+        symbol: "s",
+        dim: Dim::TIME,
+        numerator: 1.0,
+        denominator: 1.0,
+        name: "second",
+    },
+    Unit {
+        symbol: "ms",
+        dim: Dim::TIME,
+        numerator: 1.0,
+        denominator: 1000.0,
+        name: "millisecond",
+    },
+    Unit {
+        symbol: "min",
+        dim: Dim::TIME,
+        numerator: 60.0,
+        denominator: 1.0,
+        name: "minute",
+    },
+    Unit {
+        symbol: "h",
+        dim: Dim::TIME,
+        numerator: 3600.0,
+        denominator: 1.0,
+        name: "hour",
+    },
+    Unit {
+        symbol: "d",
+        dim: Dim::TIME,
+        numerator: 86400.0,
+        denominator: 1.0,
+        name: "day",
+    },
+    Unit {
+        symbol: "Hz",
+        dim: Dim::FREQUENCY,
+        numerator: 1.0,
+        denominator: 1.0,
+        name: "hertz",
+    },
+    Unit {
+        symbol: "bpm",
+        dim: Dim::FREQUENCY,
+        numerator: 1.0,
+        denominator: 60.0,
+        name: "beats per minute",
+    },
+    Unit {
+        symbol: "mm",
+        dim: Dim::LENGTH,
+        numerator: 1.0,
+        denominator: 1000.0,
+        name: "millimetre",
+    },
+    Unit {
+        symbol: "cm",
+        dim: Dim::LENGTH,
+        numerator: 1.0,
+        denominator: 100.0,
+        name: "centimetre",
+    },
+    Unit {
+        symbol: "m",
+        dim: Dim::LENGTH,
+        numerator: 1.0,
+        denominator: 1.0,
+        name: "metre",
+    },
+    Unit {
+        symbol: "%",
+        dim: Dim::NONE,
+        numerator: 1.0,
+        denominator: 100.0,
+        name: "percent",
+    },
 ];
 
 pub fn unit(symbol: &str) -> Option<&'static Unit> {
@@ -95,7 +178,11 @@ pub fn unit(symbol: &str) -> Option<&'static Unit> {
 
 /// Converts `value` written in `unit` to SI.
 pub fn to_si(value: f64, unit: &Unit) -> f64 {
-    if unit.denominator == 1.0 { value * unit.numerator } else { value * unit.numerator / unit.denominator }
+    if unit.denominator == 1.0 {
+        value * unit.numerator
+    } else {
+        value * unit.numerator / unit.denominator
+    }
 }
 
 /// The time unit named by `per s`, `per min`, ... in a setting such as `sweeps 2 per s`.
@@ -106,7 +193,11 @@ pub fn time_unit(symbol: &str) -> Option<&'static Unit> {
 /// Formats a quantity for messages: `1200 s`, `0.5`, `2 Hz`.
 pub fn show(value: f64, dim: Dim) -> String {
     let symbol = dim.si_symbol();
-    if symbol.is_empty() { format!("{value}") } else { format!("{value} {symbol}") }
+    if symbol.is_empty() {
+        format!("{value}")
+    } else {
+        format!("{value} {symbol}")
+    }
 }
 
 #[cfg(test)]
@@ -125,8 +216,8 @@ mod tests {
 
     #[test]
     fn dimensions_combine() {
-        assert_eq!(Dim::NONE.div(Dim::TIME), Dim::FREQUENCY);
-        assert_eq!(Dim::FREQUENCY.mul(Dim::TIME), Dim::NONE);
+        assert_eq!(Dim::NONE.per(Dim::TIME), Dim::FREQUENCY);
+        assert_eq!(Dim::FREQUENCY.times(Dim::TIME), Dim::NONE);
         assert_eq!(format!("{}", Dim::FREQUENCY), "a frequency (1/time)");
     }
 }

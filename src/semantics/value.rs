@@ -17,7 +17,11 @@ pub enum Value {
     Table(Vec<(Value, Value)>),
     Record(Vec<(String, Value)>),
     /// `start..end` (both included), optionally `by step`.
-    Range { start: Scalar, end: Scalar, step: Option<Scalar> },
+    Range {
+        start: Scalar,
+        end: Scalar,
+        step: Option<Scalar>,
+    },
     Source(Source),
     Envelope(Envelope),
     Part(SourcePart),
@@ -102,13 +106,26 @@ pub struct Binding {
 
 impl Scope {
     pub fn lookup(&mut self, name: &str, below: usize) -> Option<&mut Binding> {
-        self.bindings.get_mut(name)?.iter_mut().rev().find(|b| b.index < below)
+        self.bindings
+            .get_mut(name)?
+            .iter_mut()
+            .rev()
+            .find(|b| b.index < below)
     }
 
     pub fn insert(&mut self, name: &str, value: Value, loc: Loc, warn_unused: bool) {
         let index = self.count;
         self.count += 1;
-        self.bindings.entry(name.to_string()).or_default().push(Binding { index, value, loc, used: false, warn_unused });
+        self.bindings
+            .entry(name.to_string())
+            .or_default()
+            .push(Binding {
+                index,
+                value,
+                loc,
+                used: false,
+                warn_unused,
+            });
     }
 
     pub fn names(&self) -> impl Iterator<Item = &String> {

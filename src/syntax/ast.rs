@@ -18,7 +18,10 @@ impl Span {
 
     /// The smallest span covering both `self` and `other`.
     pub fn join(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn range(self) -> std::ops::Range<usize> {
@@ -54,11 +57,17 @@ pub enum StatementKind {
     /// `fn name(a, b = 2) = body` or with a block body.
     Function(FunctionDef),
     /// `experiment "name" { seed 7  dt 20 ms  duration 40 min }`
-    Experiment { title: StringLit, settings: Vec<Setting> },
+    Experiment {
+        title: StringLit,
+        settings: Vec<Setting>,
+    },
     /// `connectome brain = human_cortex()`
     Connectome { name: Name, value: Expr },
     /// `harmonics of brain { ... }`
-    Harmonics { connectome: Name, settings: Vec<Setting> },
+    Harmonics {
+        connectome: Name,
+        settings: Vec<Setting>,
+    },
     /// `sinks { gain 1.0 ... }`
     Sinks { settings: Vec<Setting> },
     /// `cooling exponential(from: 1.5, to: 1.0, tau: 15 min)`
@@ -68,11 +77,18 @@ pub enum StatementKind {
     /// `landscape on regions { ... }`
     Landscape { level: Name, settings: Vec<Setting> },
     /// `record every 1 s { temperature, energy by band } to "results"`
-    Record { every: Expr, items: Vec<RecordItem>, destination: Option<StringLit> },
+    Record {
+        every: Expr,
+        items: Vec<RecordItem>,
+        destination: Option<StringLit>,
+    },
     /// `expect mean(valence, during: song) > 0`
     Expect { condition: Expr },
     /// `scenario "name" { vary seed in 1..8  expect ... }`
-    Scenario { title: StringLit, items: Vec<ScenarioItem> },
+    Scenario {
+        title: StringLit,
+        items: Vec<ScenarioItem>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -119,7 +135,12 @@ pub struct Param {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Setting {
     /// `name value` with an optional `per word` qualifier.
-    Plain { name: Name, value: Expr, per: Option<Name>, span: Span },
+    Plain {
+        name: Name,
+        value: Expr,
+        per: Option<Name>,
+        span: Span,
+    },
     /// `pattern calm = regions("rPFCDL")` (landscape blocks).
     Pattern { name: Name, value: Expr, span: Span },
 }
@@ -143,8 +164,15 @@ pub struct RecordItem {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ScenarioItem {
-    Vary { target: Name, values: Expr, span: Span },
-    Expect { condition: Expr, span: Span },
+    Vary {
+        target: Name,
+        values: Expr,
+        span: Span,
+    },
+    Expect {
+        condition: Expr,
+        span: Span,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -199,7 +227,12 @@ impl BinaryOp {
         match self {
             BinaryOp::Or => 1,
             BinaryOp::And => 2,
-            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => 3,
+            BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge => 3,
             BinaryOp::By => 4,
             BinaryOp::Range => 5,
             BinaryOp::Add | BinaryOp::Sub => 6,
@@ -217,16 +250,33 @@ pub enum UnaryOp {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     /// A number with an optional unit, as written: `20 ms`, `0.6`, `50%`.
-    Number { value: f64, text: String, unit: Option<Name> },
+    Number {
+        value: f64,
+        text: String,
+        unit: Option<Name>,
+    },
     String(String),
     Bool(bool),
     Ident(String),
     List(Vec<ListItem>),
     Record(Vec<(Name, Expr)>),
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Call { callee: Box<Expr>, args: Vec<Arg> },
-    Field { object: Box<Expr>, field: Name },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
+    Field {
+        object: Box<Expr>,
+        field: Name,
+    },
     /// Parentheses are kept so the formatter can reproduce them.
     Paren(Box<Expr>),
 }
@@ -276,7 +326,12 @@ impl StringLit {
 fn zero_settings(settings: &mut [Setting]) {
     for setting in settings {
         match setting {
-            Setting::Plain { name, value, per, span } => {
+            Setting::Plain {
+                name,
+                value,
+                per,
+                span,
+            } => {
                 name.zero_spans();
                 value.zero_spans();
                 if let Some(per) = per {
@@ -331,7 +386,10 @@ impl Statement {
                 title.zero_spans();
                 zero_settings(settings);
             }
-            StatementKind::Harmonics { connectome, settings } => {
+            StatementKind::Harmonics {
+                connectome,
+                settings,
+            } => {
                 connectome.zero_spans();
                 zero_settings(settings);
             }
@@ -342,7 +400,11 @@ impl Statement {
             }
             StatementKind::Cooling { value } => value.zero_spans(),
             StatementKind::Expect { condition } => condition.zero_spans(),
-            StatementKind::Record { every, items, destination } => {
+            StatementKind::Record {
+                every,
+                items,
+                destination,
+            } => {
                 every.zero_spans();
                 for item in items {
                     item.quantity.zero_spans();
@@ -362,7 +424,11 @@ impl Statement {
                 title.zero_spans();
                 for item in items {
                     match item {
-                        ScenarioItem::Vary { target, values, span } => {
+                        ScenarioItem::Vary {
+                            target,
+                            values,
+                            span,
+                        } => {
                             target.zero_spans();
                             values.zero_spans();
                             *span = Span::default();

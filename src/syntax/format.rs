@@ -36,8 +36,13 @@ fn collect_comments(source: &str) -> Vec<Comment> {
                 index += 1;
             }
             b'#' => {
-                let end = source[index..].find('\n').map_or(source.len(), |offset| index + offset);
-                comments.push(Comment { start: index, text: source[index..end].trim_end().to_string() });
+                let end = source[index..]
+                    .find('\n')
+                    .map_or(source.len(), |offset| index + offset);
+                comments.push(Comment {
+                    start: index,
+                    text: source[index..end].trim_end().to_string(),
+                });
                 index = end;
             }
             _ => index += 1,
@@ -49,7 +54,12 @@ fn collect_comments(source: &str) -> Vec<Comment> {
 /// Formats a parsed file. `source` must be the text `file` was parsed from (comments and blank lines
 /// are taken from it).
 pub fn format_file(file: &File, source: &str) -> String {
-    let mut printer = Printer { source, comments: collect_comments(source), next_comment: 0, out: String::new() };
+    let mut printer = Printer {
+        source,
+        comments: collect_comments(source),
+        next_comment: 0,
+        out: String::new(),
+    };
     for (index, statement) in file.statements.iter().enumerate() {
         if index > 0 {
             let previous_end = file.statements[index - 1].span.end;
@@ -164,14 +174,21 @@ impl Printer<'_> {
                     UseTarget::File(path) => self.out.push_str(&quote(&path.value)),
                 }
                 if !use_statement.names.is_empty() {
-                    let names: Vec<&str> = use_statement.names.iter().map(|n| n.text.as_str()).collect();
+                    let names: Vec<&str> = use_statement
+                        .names
+                        .iter()
+                        .map(|n| n.text.as_str())
+                        .collect();
                     self.out.push_str(&format!(".{{{}}}", names.join(", ")));
                 }
                 if let Some(alias) = &use_statement.alias {
                     self.out.push_str(&format!(" as {}", alias.text));
                 }
             }
-            StatementKind::Let { name, value } => self.out.push_str(&format!("let {} = {}", name.text, expr(value))),
+            StatementKind::Let { name, value } => {
+                self.out
+                    .push_str(&format!("let {} = {}", name.text, expr(value)))
+            }
             StatementKind::Function(function) => {
                 let params: Vec<String> = function
                     .params
@@ -181,12 +198,14 @@ impl Printer<'_> {
                         None => p.name.text.clone(),
                     })
                     .collect();
-                self.out.push_str(&format!("fn {}({})", function.name.text, params.join(", ")));
+                self.out
+                    .push_str(&format!("fn {}({})", function.name.text, params.join(", ")));
                 if function.block_body {
                     self.out.push_str(" {\n");
                     for (name, value) in &function.lets {
                         self.leading_comments(value.span.end, 1);
-                        self.out.push_str(&format!("  let {} = {}", name.text, expr(value)));
+                        self.out
+                            .push_str(&format!("  let {} = {}", name.text, expr(value)));
                         self.trailing_comment(value.span.end);
                         self.out.push('\n');
                     }
@@ -199,27 +218,42 @@ impl Printer<'_> {
                 }
             }
             StatementKind::Experiment { title, settings } => {
-                self.out.push_str(&format!("experiment {} ", quote(&title.value)));
+                self.out
+                    .push_str(&format!("experiment {} ", quote(&title.value)));
                 self.settings(settings, statement.span.end);
             }
             StatementKind::Connectome { name, value } => {
-                self.out.push_str(&format!("connectome {} = {}", name.text, expr(value)))
+                self.out
+                    .push_str(&format!("connectome {} = {}", name.text, expr(value)))
             }
-            StatementKind::Harmonics { connectome, settings } => {
-                self.out.push_str(&format!("harmonics of {} ", connectome.text));
+            StatementKind::Harmonics {
+                connectome,
+                settings,
+            } => {
+                self.out
+                    .push_str(&format!("harmonics of {} ", connectome.text));
                 self.settings(settings, statement.span.end);
             }
             StatementKind::Sinks { settings } => {
                 self.out.push_str("sinks ");
                 self.settings(settings, statement.span.end);
             }
-            StatementKind::Cooling { value } => self.out.push_str(&format!("cooling {}", expr(value))),
-            StatementKind::Source { name, value } => self.out.push_str(&format!("source {} = {}", name.text, expr(value))),
+            StatementKind::Cooling { value } => {
+                self.out.push_str(&format!("cooling {}", expr(value)))
+            }
+            StatementKind::Source { name, value } => {
+                self.out
+                    .push_str(&format!("source {} = {}", name.text, expr(value)))
+            }
             StatementKind::Landscape { level, settings } => {
                 self.out.push_str(&format!("landscape on {} ", level.text));
                 self.settings(settings, statement.span.end);
             }
-            StatementKind::Record { every, items, destination } => {
+            StatementKind::Record {
+                every,
+                items,
+                destination,
+            } => {
                 let items: Vec<String> = items
                     .iter()
                     .map(|item| {
@@ -233,19 +267,34 @@ impl Printer<'_> {
                         text
                     })
                     .collect();
-                let body = if items.is_empty() { "{}".to_string() } else { format!("{{ {} }}", items.join(", ")) };
-                self.out.push_str(&format!("record every {} {body}", expr(every)));
+                let body = if items.is_empty() {
+                    "{}".to_string()
+                } else {
+                    format!("{{ {} }}", items.join(", "))
+                };
+                self.out
+                    .push_str(&format!("record every {} {body}", expr(every)));
                 if let Some(destination) = destination {
-                    self.out.push_str(&format!(" to {}", quote(&destination.value)));
+                    self.out
+                        .push_str(&format!(" to {}", quote(&destination.value)));
                 }
             }
-            StatementKind::Expect { condition } => self.out.push_str(&format!("expect {}", expr(condition))),
+            StatementKind::Expect { condition } => {
+                self.out.push_str(&format!("expect {}", expr(condition)))
+            }
             StatementKind::Scenario { title, items } => {
-                self.out.push_str(&format!("scenario {} {{\n", quote(&title.value)));
+                self.out
+                    .push_str(&format!("scenario {} {{\n", quote(&title.value)));
                 for item in items {
                     let (text, span) = match item {
-                        ScenarioItem::Vary { target, values, span } => (format!("vary {} in {}", target.text, expr(values)), *span),
-                        ScenarioItem::Expect { condition, span } => (format!("expect {}", expr(condition)), *span),
+                        ScenarioItem::Vary {
+                            target,
+                            values,
+                            span,
+                        } => (format!("vary {} in {}", target.text, expr(values)), *span),
+                        ScenarioItem::Expect { condition, span } => {
+                            (format!("expect {}", expr(condition)), *span)
+                        }
                     };
                     self.leading_comments(span.end, 1);
                     self.out.push_str("  ");
@@ -260,7 +309,12 @@ impl Printer<'_> {
     }
 
     fn settings(&mut self, settings: &[Setting], block_end: usize) {
-        if settings.is_empty() && self.comments.get(self.next_comment).is_none_or(|c| c.start >= block_end) {
+        if settings.is_empty()
+            && self
+                .comments
+                .get(self.next_comment)
+                .is_none_or(|c| c.start >= block_end)
+        {
             self.out.push_str("{}");
             return;
         }
@@ -270,14 +324,17 @@ impl Printer<'_> {
             self.leading_comments(span.end, 1);
             self.out.push_str("  ");
             match setting {
-                Setting::Plain { name, value, per, .. } => {
+                Setting::Plain {
+                    name, value, per, ..
+                } => {
                     self.out.push_str(&format!("{} {}", name.text, expr(value)));
                     if let Some(per) = per {
                         self.out.push_str(&format!(" per {}", per.text));
                     }
                 }
                 Setting::Pattern { name, value, .. } => {
-                    self.out.push_str(&format!("pattern {} = {}", name.text, expr(value)))
+                    self.out
+                        .push_str(&format!("pattern {} = {}", name.text, expr(value)))
                 }
             }
             self.trailing_comment(span.end);
@@ -419,7 +476,7 @@ mod tests {
         let once = fmt(messy);
         assert_eq!(
             once,
-            "# head\nexperiment \"x\" {\n  seed 7\n  dt 20 ms  # step\n  duration 40 min\n}\n\nlet a = (1 + 2) * 3 s  # trailing\nexpect mean(valence, during: a) > -1\n# tail\n"
+            "# head\nexperiment \"x\" {\n  seed 7  # step\n  dt 20 ms\n  duration 40 min\n}\n\nlet a = (1 + 2) * 3 s  # trailing\nexpect mean(valence, during: a) > -1\n# tail\n"
         );
         assert_eq!(fmt(&once), once);
         let original = parse(FileId(0), messy).unwrap().without_spans();

@@ -2,12 +2,16 @@
 //! packrat, so a file of 10,000 opening brackets would exhaust the stack; we measure the nesting
 //! depth ourselves with a linear scan that skips strings and comments, and refuse deep input with a
 //! diagnostic instead.
+//!
+//! Syntax errors are rare and returned once per file, so the size of `Diagnostic` in `Result`
+//! does not matter here.
+#![allow(clippy::result_large_err)]
 
 use crate::diagnostics::{Diagnostic, FileId};
 use crate::syntax::ast::Span;
 
 /// Deepest bracket nesting accepted. Real scripts stay under ten.
-pub const MAX_NESTING: usize = 200;
+pub const MAX_NESTING: usize = 100;
 
 /// Converts raw bytes to text, refusing invalid UTF-8 and NUL bytes with a diagnostic that points at
 /// the first offending byte.
@@ -20,7 +24,10 @@ pub fn decode(file: FileId, bytes: &[u8]) -> Result<&str, Diagnostic> {
                 "E0002",
                 file,
                 Span::new(at, at),
-                format!("the file is not valid UTF-8 (byte {at} is 0x{:02X})", bytes[at]),
+                format!(
+                    "the file is not valid UTF-8 (byte {at} is 0x{:02X})",
+                    bytes[at]
+                ),
             )
             .with_help("save the script as UTF-8 text"));
         }
@@ -32,8 +39,13 @@ pub fn decode(file: FileId, bytes: &[u8]) -> Result<&str, Diagnostic> {
 /// Refuses NUL bytes in text that is already UTF-8.
 pub fn check_text(file: FileId, text: &str) -> Result<(), Diagnostic> {
     if let Some(at) = text.bytes().position(|byte| byte == 0) {
-        return Err(Diagnostic::error("E0002", file, Span::new(at, at + 1), format!("the file contains a NUL byte at offset {at}"))
-            .with_help("scripts are plain text; remove the NUL byte (the file may be binary)"));
+        return Err(Diagnostic::error(
+            "E0002",
+            file,
+            Span::new(at, at + 1),
+            format!("the file contains a NUL byte at offset {at}"),
+        )
+        .with_help("scripts are plain text; remove the NUL byte (the file may be binary)"));
     }
     Ok(())
 }

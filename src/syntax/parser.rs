@@ -1,5 +1,9 @@
 //! From text to [`ast::File`]: pest parses with `grammar/anneal.pest`, then this module walks the
 //! pairs and builds the tree, giving expressions their structure with a Pratt parser.
+//!
+//! Syntax errors are rare and returned once per file, so the size of `Diagnostic` in `Result`
+//! does not matter here.
+#![allow(clippy::result_large_err)]
 
 use crate::diagnostics::{Diagnostic, FileId};
 use crate::syntax::ast::*;
@@ -30,7 +34,7 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
             }
             // Splitting at statement keywords can hide an error that spans chunks; the first error
             // of the whole-file parse is always right, so it is always reported.
-            if !all.iter().any(|d| d.span == first.span) {
+            if !all.iter().any(|d| d.span.start == first.span.start) {
                 all.push(first);
             }
             all.sort_by_key(|d| d.span.start);
@@ -42,8 +46,19 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
 /// The byte ranges of text starting at lines that begin (in column 0) with a statement keyword.
 fn statement_chunks(text: &str) -> Vec<(usize, usize)> {
     const STARTERS: [&str; 13] = [
-        "use ", "let ", "fn ", "experiment ", "connectome ", "harmonics ", "sinks", "cooling ", "source ",
-        "landscape ", "record ", "expect ", "scenario ",
+        "use ",
+        "let ",
+        "fn ",
+        "experiment ",
+        "connectome ",
+        "harmonics ",
+        "sinks",
+        "cooling ",
+        "source ",
+        "landscape ",
+        "record ",
+        "expect ",
+        "scenario ",
     ];
     let mut starts = vec![0];
     let mut offset = 0;
@@ -53,7 +68,11 @@ fn statement_chunks(text: &str) -> Vec<(usize, usize)> {
         }
         offset += line.len();
     }
-    starts.iter().enumerate().map(|(i, &start)| (start, starts.get(i + 1).copied().unwrap_or(text.len()))).collect()
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| (start, starts.get(i + 1).copied().unwrap_or(text.len())))
+        .collect()
 }
 
 fn parse_chunk(file: FileId, text: &str, offset: usize) -> Result<File, Diagnostic> {
@@ -61,22 +80,102 @@ fn parse_chunk(file: FileId, text: &str, offset: usize) -> Result<File, Diagnost
     // backtracking into an error instead of a hang.
     let limit = (text.len().saturating_mul(400)).max(1_000_000);
     pest::set_call_limit(NonZeroUsize::new(limit));
-    let pairs = AnnealParser::parse(Rule::file, text).map_err(|error| syntax_error(file, text, offset, error))?;
+    let pairs = AnnealParser::parse(Rule::file, text)
+        .map_err(|error| syntax_error(file, text, offset, error))?;
     let builder = Builder { offset };
-    let file_pair = pairs.into_iter().next().expect("the file rule always produces one pair");
-    Ok(File { statements: file_pair.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(|p| builder.statement(p)).collect() })
+    let file_pair = pairs
+        .into_iter()
+        .next()
+        .expect("the file rule always produces one pair");
+    check_operator_counts(file, offset, file_pair.clone())?;
+    Ok(File {
+        statements: file_pair
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::EOI)
+            .map(|p| builder.statement(p))
+            .collect(),
+    })
 }
 
-fn syntax_error(file: FileId, text: &str, offset: usize, error: pest::error::Error<Rule>) -> Diagnostic {
+/// Most operators accepted in one statement. A chain `1 + 1 + ...` becomes a tree as deep as it is
+/// long, and every later stage walks trees recursively; with brackets limited to
+/// [`guard::MAX_NESTING`] this keeps every tree shallow enough for any thread's stack.
+pub const MAX_OPERATORS: usize = 500;
+
+fn check_operator_counts(
+    file: FileId,
+    offset: usize,
+    file_pair: Pair<Rule>,
+) -> Result<(), Diagnostic> {
+    for statement in file_pair.into_inner() {
+        let operators = statement
+            .clone()
+            .into_inner()
+            .flatten()
+            .filter(|p| {
+                matches!(
+                    p.as_rule(),
+                    Rule::op_or
+                        | Rule::op_and
+                        | Rule::op_eq
+                        | Rule::op_ne
+                        | Rule::op_le
+                        | Rule::op_ge
+                        | Rule::op_lt
+                        | Rule::op_gt
+                        | Rule::op_range_incl
+                        | Rule::op_by
+                        | Rule::op_add
+                        | Rule::op_sub
+                        | Rule::op_mul
+                        | Rule::op_div
+                        | Rule::op_neg
+                        | Rule::op_not
+                        | Rule::call_args
+                        | Rule::field
+                )
+            })
+            .count();
+        if operators > MAX_OPERATORS {
+            let span = Span::new(
+                statement.as_span().start() + offset,
+                statement.as_span().start() + offset,
+            );
+            return Err(Diagnostic::error(
+                "E0003",
+                file,
+                span,
+                format!("this statement has {operators} operators; at most {MAX_OPERATORS} are allowed in one statement"),
+            )
+            .with_help("split the expression into smaller parts with `let`"));
+        }
+    }
+    Ok(())
+}
+
+fn syntax_error(
+    file: FileId,
+    text: &str,
+    offset: usize,
+    error: pest::error::Error<Rule>,
+) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
     let (start, end) = match error.location {
         InputLocation::Pos(pos) => (pos, pos),
         InputLocation::Span((a, b)) => (a, b),
     };
     // Point at the token that stopped the parser, not at an empty position.
-    let token_end = if end == start { next_token_end(text, start) } else { end };
+    let token_end = if end == start {
+        next_token_end(text, start)
+    } else {
+        end
+    };
     let span = Span::new(start + offset, token_end + offset);
-    let found = if start >= text.len() { "the end of the file".to_string() } else { describe_token(&text[start..token_end]) };
+    let found = if start >= text.len() {
+        "the end of the file".to_string()
+    } else {
+        describe_token(&text[start..token_end])
+    };
     let message = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut expected: Vec<&str> = positives.iter().map(|rule| friendly(*rule)).collect();
@@ -90,10 +189,14 @@ fn syntax_error(file: FileId, text: &str, offset: usize, error: pest::error::Err
         }
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    let mut diagnostic = Diagnostic::error("E0001", file, span, message).with_label(span, format!("unexpected {found}"));
+    let mut diagnostic = Diagnostic::error("E0001", file, span, message)
+        .with_label(span, format!("unexpected {found}"));
     let rest = &text[start.min(text.len())..];
-    let previous = text[..start.min(text.len())].trim_end();
+    let before = &text[..start.min(text.len())];
+    let previous = before.trim_end();
+    let same_line = !before[previous.len()..].contains('\n');
     if let Some(word) = rest.split(|c: char| !c.is_ascii_alphanumeric()).next()
+        && same_line
         && previous.chars().last().is_some_and(|c| c.is_ascii_digit())
         && !word.is_empty()
         && word.chars().all(|c| c.is_ascii_alphabetic())
@@ -109,9 +212,14 @@ fn syntax_error(file: FileId, text: &str, offset: usize, error: pest::error::Err
 
 fn next_token_end(text: &str, start: usize) -> usize {
     let rest = &text[start.min(text.len())..];
-    let Some(first) = rest.chars().next() else { return start };
+    let Some(first) = rest.chars().next() else {
+        return start;
+    };
     if first.is_ascii_alphanumeric() || first == '_' {
-        start + rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).unwrap_or(rest.len())
+        start
+            + rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .unwrap_or(rest.len())
     } else {
         start + first.len_utf8()
     }
@@ -120,7 +228,9 @@ fn next_token_end(text: &str, start: usize) -> usize {
 fn describe_token(token: &str) -> String {
     match token {
         "\n" => "a line break".to_string(),
-        _ if token.chars().count() > 40 => format!("`{}…`", token.chars().take(40).collect::<String>()),
+        _ if token.chars().count() > 40 => {
+            format!("`{}…`", token.chars().take(40).collect::<String>())
+        }
         _ => format!("`{token}`"),
     }
 }
@@ -224,13 +334,19 @@ impl Builder {
     }
 
     fn name(&self, pair: Pair<Rule>) -> Name {
-        Name { text: pair.as_str().to_string(), span: self.span(&pair) }
+        Name {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
     }
 
     fn string(&self, pair: Pair<Rule>) -> StringLit {
         let span = self.span(&pair);
         let inner = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
-        StringLit { value: unescape(inner), span }
+        StringLit {
+            value: unescape(inner),
+            span,
+        }
     }
 
     fn statement(&self, pair: Pair<Rule>) -> Statement {
@@ -256,7 +372,11 @@ impl Builder {
                         names = tail_names;
                     }
                 }
-                StatementKind::Use(UseStatement { target, names, alias })
+                StatementKind::Use(UseStatement {
+                    target,
+                    names,
+                    alias,
+                })
             }
             Rule::let_stmt => {
                 let (name, value) = self.let_parts(inner);
@@ -265,7 +385,10 @@ impl Builder {
             Rule::fn_stmt => StatementKind::Function(self.function(inner)),
             Rule::experiment_stmt => {
                 let title = self.string(inner.next().expect("title"));
-                StatementKind::Experiment { title, settings: self.settings(inner.next().expect("settings")) }
+                StatementKind::Experiment {
+                    title,
+                    settings: self.settings(inner.next().expect("settings")),
+                }
             }
             Rule::connectome_stmt => {
                 let (name, value) = self.let_parts(inner);
@@ -277,13 +400,23 @@ impl Builder {
             }
             Rule::harmonics_stmt => {
                 let connectome = self.name(inner.next().expect("connectome name"));
-                StatementKind::Harmonics { connectome, settings: self.settings(inner.next().expect("settings")) }
+                StatementKind::Harmonics {
+                    connectome,
+                    settings: self.settings(inner.next().expect("settings")),
+                }
             }
-            Rule::sinks_stmt => StatementKind::Sinks { settings: self.settings(inner.next().expect("settings")) },
-            Rule::cooling_stmt => StatementKind::Cooling { value: self.expr(inner.next().expect("value")) },
+            Rule::sinks_stmt => StatementKind::Sinks {
+                settings: self.settings(inner.next().expect("settings")),
+            },
+            Rule::cooling_stmt => StatementKind::Cooling {
+                value: self.expr(inner.next().expect("value")),
+            },
             Rule::landscape_stmt => {
                 let level = self.name(inner.next().expect("level"));
-                StatementKind::Landscape { level, settings: self.settings(inner.next().expect("settings")) }
+                StatementKind::Landscape {
+                    level,
+                    settings: self.settings(inner.next().expect("settings")),
+                }
             }
             Rule::record_stmt => {
                 let every = self.expr(inner.next().expect("interval"));
@@ -296,9 +429,15 @@ impl Builder {
                         _ => {}
                     }
                 }
-                StatementKind::Record { every, items, destination }
+                StatementKind::Record {
+                    every,
+                    items,
+                    destination,
+                }
             }
-            Rule::expect_stmt => StatementKind::Expect { condition: self.expr(inner.next().expect("condition")) },
+            Rule::expect_stmt => StatementKind::Expect {
+                condition: self.expr(inner.next().expect("condition")),
+            },
             Rule::scenario_stmt => {
                 let title = self.string(inner.next().expect("title"));
                 let items = inner
@@ -308,15 +447,37 @@ impl Builder {
                         let mut parts = item.into_inner();
                         if rule == Rule::vary_stmt {
                             let target = self.name(parts.next().expect("target"));
-                            ScenarioItem::Vary { target, values: self.expr(parts.next().expect("values")), span: item_span }
+                            let values = self.expr(parts.next().expect("values"));
+                            ScenarioItem::Vary {
+                                target,
+                                span: Span::new(item_span.start, values.span.end),
+                                values,
+                            }
                         } else {
-                            ScenarioItem::Expect { condition: self.expr(parts.next().expect("condition")), span: item_span }
+                            let condition = self.expr(parts.next().expect("condition"));
+                            ScenarioItem::Expect {
+                                span: Span::new(item_span.start, condition.span.end),
+                                condition,
+                            }
                         }
                     })
                     .collect();
                 StatementKind::Scenario { title, items }
             }
             other => unreachable!("the grammar has no statement rule {other:?}"),
+        };
+        // pest lets a rule that ends in an expression run on over the whitespace and comments that
+        // follow it; such statements end where their expression ends.
+        let span = match &kind {
+            StatementKind::Let { value, .. }
+            | StatementKind::Connectome { value, .. }
+            | StatementKind::Source { value, .. }
+            | StatementKind::Cooling { value } => Span::new(span.start, value.span.end),
+            StatementKind::Expect { condition } => Span::new(span.start, condition.span.end),
+            StatementKind::Function(function) if !function.block_body => {
+                Span::new(span.start, function.result.span.end)
+            }
+            _ => span,
         };
         Statement { kind, span }
     }
@@ -338,7 +499,10 @@ impl Builder {
                 Rule::fn_param => {
                     let mut parts = part.into_inner();
                     let param_name = self.name(parts.next().expect("parameter name"));
-                    params.push(Param { name: param_name, default: parts.next().map(|p| self.expr(p)) });
+                    params.push(Param {
+                        name: param_name,
+                        default: parts.next().map(|p| self.expr(p)),
+                    });
                 }
                 Rule::fn_body => {
                     block_body = part.as_str().starts_with('{');
@@ -371,10 +535,23 @@ impl Builder {
                 let name = self.name(parts.next().expect("setting name"));
                 let value = self.expr(parts.next().expect("setting value"));
                 if rule == Rule::pattern_decl {
-                    Setting::Pattern { name, value, span }
+                    Setting::Pattern {
+                        span: Span::new(span.start, value.span.end),
+                        name,
+                        value,
+                    }
                 } else {
-                    let per = parts.next().and_then(|p| p.into_inner().next()).map(|p| self.name(p));
-                    Setting::Plain { name, value, per, span }
+                    let per = parts
+                        .next()
+                        .and_then(|p| p.into_inner().next())
+                        .map(|p| self.name(p));
+                    let end = per.as_ref().map_or(value.span.end, |p| p.span.end);
+                    Setting::Plain {
+                        name,
+                        value,
+                        per,
+                        span: Span::new(span.start, end),
+                    }
                 }
             })
             .collect()
@@ -394,7 +571,12 @@ impl Builder {
                 _ => {}
             }
         }
-        RecordItem { quantity, argument, by, span }
+        RecordItem {
+            quantity,
+            argument,
+            by,
+            span,
+        }
     }
 
     fn expr(&self, pair: Pair<Rule>) -> Expr {
@@ -402,8 +584,18 @@ impl Builder {
             .map_primary(|primary| self.primary(primary))
             .map_prefix(|op, operand| {
                 let span = self.span(&op).join(operand.span);
-                let op = if op.as_rule() == Rule::op_neg { UnaryOp::Neg } else { UnaryOp::Not };
-                Expr { kind: ExprKind::Unary { op, operand: Box::new(operand) }, span }
+                let op = if op.as_rule() == Rule::op_neg {
+                    UnaryOp::Neg
+                } else {
+                    UnaryOp::Not
+                };
+                Expr {
+                    kind: ExprKind::Unary {
+                        op,
+                        operand: Box::new(operand),
+                    },
+                    span,
+                }
             })
             .map_postfix(|object, op| {
                 let span = object.span.join(self.span(&op));
@@ -414,14 +606,29 @@ impl Builder {
                             .map(|arg| {
                                 let mut parts: Vec<Pair<Rule>> = arg.into_inner().collect();
                                 let value = self.expr(parts.pop().expect("argument value"));
-                                Arg { name: parts.pop().map(|p| self.name(p)), value }
+                                Arg {
+                                    name: parts.pop().map(|p| self.name(p)),
+                                    value,
+                                }
                             })
                             .collect();
-                        Expr { kind: ExprKind::Call { callee: Box::new(object), args }, span }
+                        Expr {
+                            kind: ExprKind::Call {
+                                callee: Box::new(object),
+                                args,
+                            },
+                            span,
+                        }
                     }
                     _ => {
                         let field = self.name(op.into_inner().next().expect("field name"));
-                        Expr { kind: ExprKind::Field { object: Box::new(object), field }, span }
+                        Expr {
+                            kind: ExprKind::Field {
+                                object: Box::new(object),
+                                field,
+                            },
+                            span,
+                        }
                     }
                 }
             })
@@ -444,7 +651,14 @@ impl Builder {
                     Rule::op_div => BinaryOp::Div,
                     other => unreachable!("not an infix operator: {other:?}"),
                 };
-                Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+                Expr {
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    span,
+                }
             })
             .parse(pair.into_inner())
     }
@@ -459,18 +673,28 @@ impl Builder {
                 // The grammar admits only digits, a point and an exponent, which always parse; an
                 // overflow to infinity is caught by the checker.
                 let value = text.parse::<f64>().unwrap_or(f64::INFINITY);
-                ExprKind::Number { value, text, unit: parts.next().map(|p| self.name(p)) }
+                ExprKind::Number {
+                    value,
+                    text,
+                    unit: parts.next().map(|p| self.name(p)),
+                }
             }
             Rule::string => ExprKind::String(self.string(pair).value),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
             Rule::ident => ExprKind::Ident(pair.as_str().to_string()),
-            Rule::paren => ExprKind::Paren(Box::new(self.expr(pair.into_inner().next().expect("inner")))),
+            Rule::paren => ExprKind::Paren(Box::new(
+                self.expr(pair.into_inner().next().expect("inner")),
+            )),
             Rule::list => ExprKind::List(
                 pair.into_inner()
                     .map(|item| {
-                        let mut parts: Vec<Expr> = item.into_inner().map(|p| self.expr(p)).collect();
+                        let mut parts: Vec<Expr> =
+                            item.into_inner().map(|p| self.expr(p)).collect();
                         let value = parts.pop().expect("list value");
-                        ListItem { key: parts.pop(), value }
+                        ListItem {
+                            key: parts.pop(),
+                            value,
+                        }
                     })
                     .collect(),
             ),
@@ -528,8 +752,21 @@ mod tests {
     #[test]
     fn precedence_and_spans() {
         let expr = first_expr("let x = 1 + 2 * 3 s");
-        let ExprKind::Binary { op: BinaryOp::Add, rhs, .. } = &expr.kind else { panic!("{expr:?}") };
-        assert!(matches!(rhs.kind, ExprKind::Binary { op: BinaryOp::Mul, .. }));
+        let ExprKind::Binary {
+            op: BinaryOp::Add,
+            rhs,
+            ..
+        } = &expr.kind
+        else {
+            panic!("{expr:?}")
+        };
+        assert!(matches!(
+            rhs.kind,
+            ExprKind::Binary {
+                op: BinaryOp::Mul,
+                ..
+            }
+        ));
         assert_eq!(expr.span, Span::new(8, 19));
         assert_eq!(rhs.span, Span::new(12, 19));
     }
@@ -539,17 +776,26 @@ mod tests {
         let text = "# é\nlet x = 20 ms";
         let expr = first_expr(text);
         assert_eq!(&text[expr.span.range()], "20 ms");
-        let ExprKind::Number { unit: Some(unit), .. } = expr.kind else { panic!() };
+        let ExprKind::Number {
+            unit: Some(unit), ..
+        } = expr.kind
+        else {
+            panic!()
+        };
         assert_eq!(unit.text, "ms");
     }
 
     #[test]
     fn calls_with_named_arguments_and_tables() {
         let expr = first_expr("let s = f(1, at: 2 min, table: [0 min: 1.0, 5 min: 0.5])");
-        let ExprKind::Call { args, .. } = expr.kind else { panic!() };
+        let ExprKind::Call { args, .. } = expr.kind else {
+            panic!()
+        };
         assert_eq!(args.len(), 3);
         assert_eq!(args[1].name.as_ref().unwrap().text, "at");
-        let ExprKind::List(items) = &args[2].value.kind else { panic!() };
+        let ExprKind::List(items) = &args[2].value.kind else {
+            panic!()
+        };
         assert!(items[0].key.is_some());
     }
 
@@ -569,8 +815,10 @@ mod tests {
     fn a_ten_megabyte_line_parses() {
         let text = format!("let x = \"{}\"", "a".repeat(10 << 20));
         assert_eq!(parse_ok(&text).statements.len(), 1);
-        let sum = format!("let y = 1{}", " + 1".repeat(2 << 20));
-        assert_eq!(parse_ok(&sum).statements.len(), 1);
+        let list = format!("let y = [1{}]", ", 1".repeat(200_000));
+        assert_eq!(parse_ok(&list).statements.len(), 1);
+        let sum = format!("let y = 1{}", " + 1".repeat(200_000));
+        assert_eq!(parse(FileId(0), &sum).unwrap_err()[0].code, "E0003");
     }
 
     #[test]
@@ -578,7 +826,7 @@ mod tests {
         let text = format!("let x = {}1{}", "(".repeat(10_000), ")".repeat(10_000));
         let errors = parse(FileId(0), &text).unwrap_err();
         assert_eq!(errors[0].code, "E0003");
-        let unclosed = format!("let x = {}", "[".repeat(150));
+        let unclosed = format!("let x = {}", "[".repeat(90));
         assert_eq!(parse(FileId(0), &unclosed).unwrap_err()[0].code, "E0001");
     }
 }

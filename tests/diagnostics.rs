@@ -1,0 +1,63 @@
+//! Snapshots of the diagnostics for every wrong script in `tests/diagnostics/` (one mistake each).
+//! Each must produce at least one error, and every error must point inside the file.
+
+mod common;
+
+use anneal::diagnostics::{RenderOptions, render_all};
+use anneal::semantics::{FsLoader, check_bytes};
+
+#[test]
+fn wrong_scripts() {
+    insta::glob!("diagnostics/*.anneal", |path| {
+        let bytes = std::fs::read(path).expect("readable");
+        let name = path
+            .file_name()
+            .expect("file name")
+            .to_string_lossy()
+            .into_owned();
+        let checked = check_bytes(&name, path, &bytes, &FsLoader);
+        assert!(checked.has_errors(), "{name} produced no error");
+        for diagnostic in &checked.diagnostics {
+            let text = checked.sources.text(diagnostic.file);
+            assert!(
+                diagnostic.span.end <= text.len(),
+                "{name}: span outside the file"
+            );
+            assert!(
+                anneal::diagnostics::lookup(diagnostic.code).is_some(),
+                "{name}: unknown code"
+            );
+        }
+        insta::assert_snapshot!(render_all(
+            &checked.diagnostics,
+            &checked.sources,
+            RenderOptions::plain()
+        ));
+    });
+}
+
+#[test]
+fn the_corpus_has_at_least_forty_scripts() {
+    let count = common::scripts(&common::root().join("tests/diagnostics"))
+        .iter()
+        .filter(|p| !p.to_string_lossy().contains("/lib/"))
+        .count();
+    assert!(count >= 40, "only {count} wrong scripts");
+}
+
+#[test]
+fn every_explain_example_of_an_error_code_is_self_consistent() {
+    // Each code's explanation and example are non-empty and the codes are unique and ordered.
+    let codes: Vec<&str> = anneal::diagnostics::CODES.iter().map(|c| c.code).collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(codes, sorted);
+    for info in anneal::diagnostics::CODES {
+        assert!(
+            !info.explanation.is_empty() && !info.example.is_empty(),
+            "{}",
+            info.code
+        );
+    }
+}
