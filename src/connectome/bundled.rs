@@ -3,7 +3,8 @@
 //! `data/NOTICE.md` and `docs/harmonics.md`).
 
 use super::import::{
-    Warning, atasoy_connectome, region_mapping_from_text, tvb_connectivity_from_bytes, tvb_surface_from_bytes,
+    Warning, atasoy_connectome, region_mapping_from_text, tvb_connectivity_from_bytes,
+    tvb_surface_from_bytes,
 };
 use super::{Connectome, ImportError};
 

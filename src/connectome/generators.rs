@@ -51,7 +51,10 @@ pub fn path(n: usize) -> Result<Connectome, ConnectomeError> {
 pub fn lattice(rows: usize, cols: usize, torus: bool) -> Result<Connectome, ConnectomeError> {
     let min = if torus { 3 } else { 1 };
     if rows < min || cols < min || rows * cols < 2 {
-        return Err(parameter(format!("a {rows}×{cols} {} is too small", if torus { "torus" } else { "lattice" })));
+        return Err(parameter(format!(
+            "a {rows}×{cols} {} is too small",
+            if torus { "torus" } else { "lattice" }
+        )));
     }
     let id = |r: usize, c: usize| r * cols + c;
     let mut edges = Vec::new();
@@ -65,16 +68,22 @@ pub fn lattice(rows: usize, cols: usize, torus: bool) -> Result<Connectome, Conn
             }
         }
     }
-    let positions = (0..rows * cols).map(|i| [(i % cols) as f64, (i / cols) as f64, 0.0]).collect();
+    let positions = (0..rows * cols)
+        .map(|i| [(i % cols) as f64, (i / cols) as f64, 0.0])
+        .collect();
     Connectome::from_edges(rows * cols, &edges)?.with_positions(positions)
 }
 
 /// The complete graph K_n (n ≥ 2), unit weights. Combinatorial spectrum {0, n (n − 1 times)}.
 pub fn complete(n: usize) -> Result<Connectome, ConnectomeError> {
     if n < 2 {
-        return Err(parameter(format!("a complete graph needs at least 2 nodes, got {n}")));
+        return Err(parameter(format!(
+            "a complete graph needs at least 2 nodes, got {n}"
+        )));
     }
-    let edges: Vec<_> = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j, 1.0))).collect();
+    let edges: Vec<_> = (0..n)
+        .flat_map(|i| (i + 1..n).map(move |j| (i, j, 1.0)))
+        .collect();
     Connectome::from_edges(n, &edges)
 }
 
@@ -82,11 +91,15 @@ pub fn complete(n: usize) -> Result<Connectome, ConnectomeError> {
 /// multiplicity C(d, j).
 pub fn hypercube(d: u32) -> Result<Connectome, ConnectomeError> {
     if !(1..=20).contains(&d) {
-        return Err(parameter(format!("hypercube dimension must be 1..=20, got {d}")));
+        return Err(parameter(format!(
+            "hypercube dimension must be 1..=20, got {d}"
+        )));
     }
     let n = 1usize << d;
-    let edges: Vec<_> =
-        (0..n).flat_map(|i| (0..d).map(move |b| (i, i ^ (1 << b), 1.0))).filter(|&(i, j, _)| i < j).collect();
+    let edges: Vec<_> = (0..n)
+        .flat_map(|i| (0..d).map(move |b| (i, i ^ (1 << b), 1.0)))
+        .filter(|&(i, j, _)| i < j)
+        .collect();
     Connectome::from_edges(n, &edges)
 }
 
@@ -94,11 +107,15 @@ pub fn hypercube(d: u32) -> Result<Connectome, ConnectomeError> {
 /// neighbours on each side (k even, 2 ≤ k < n), then each edge (i, i + s) is rewired with
 /// probability `p` to a uniformly chosen node that is neither i nor already a neighbour.
 pub fn small_world(n: usize, k: usize, p: f64, seed: u64) -> Result<Connectome, ConnectomeError> {
-    if k < 2 || k % 2 != 0 || k >= n {
-        return Err(parameter(format!("small world needs an even k with 2 ≤ k < n, got k = {k}, n = {n}")));
+    if k < 2 || !k.is_multiple_of(2) || k >= n {
+        return Err(parameter(format!(
+            "small world needs an even k with 2 ≤ k < n, got k = {k}, n = {n}"
+        )));
     }
     if !(0.0..=1.0).contains(&p) {
-        return Err(parameter(format!("rewiring probability must be in [0, 1], got {p}")));
+        return Err(parameter(format!(
+            "rewiring probability must be in [0, 1], got {p}"
+        )));
     }
     let mut rng = rng(seed);
     let mut adjacent = vec![std::collections::BTreeSet::new(); n];
@@ -126,47 +143,84 @@ pub fn small_world(n: usize, k: usize, p: f64, seed: u64) -> Result<Connectome, 
             }
         }
     }
-    let edges: Vec<_> =
-        (0..n).flat_map(|i| adjacent[i].iter().filter(move |&&j| i < j).map(move |&j| (i, j, 1.0)).collect::<Vec<_>>()).collect();
+    let edges: Vec<_> = (0..n)
+        .flat_map(|i| {
+            adjacent[i]
+                .iter()
+                .filter(move |&&j| i < j)
+                .map(move |&j| (i, j, 1.0))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     Connectome::from_edges(n, &edges)
 }
 
 /// A modular graph: named regions of the given sizes; two nodes in the same region are linked with
 /// probability `p_in`, in different regions with `p_out` (stochastic block model, unit weights).
 /// Nodes are numbered region by region; the regions are recorded.
-pub fn modular(regions: &[(&str, usize)], p_in: f64, p_out: f64, seed: u64) -> Result<Connectome, ConnectomeError> {
+pub fn modular(
+    regions: &[(&str, usize)],
+    p_in: f64,
+    p_out: f64,
+    seed: u64,
+) -> Result<Connectome, ConnectomeError> {
     if regions.is_empty() || regions.iter().any(|r| r.1 == 0) {
         return Err(parameter("every region needs at least one node".into()));
     }
     for p in [p_in, p_out] {
         if !(0.0..=1.0).contains(&p) {
-            return Err(parameter(format!("link probabilities must be in [0, 1], got {p}")));
+            return Err(parameter(format!(
+                "link probabilities must be in [0, 1], got {p}"
+            )));
         }
     }
-    let of_node: Vec<usize> = regions.iter().enumerate().flat_map(|(r, &(_, size))| std::iter::repeat_n(r, size)).collect();
+    let of_node: Vec<usize> = regions
+        .iter()
+        .enumerate()
+        .flat_map(|(r, &(_, size))| std::iter::repeat_n(r, size))
+        .collect();
     let n = of_node.len();
     let mut rng = rng(seed);
     let mut edges = Vec::new();
     for i in 0..n {
         for j in i + 1..n {
-            let p = if of_node[i] == of_node[j] { p_in } else { p_out };
+            let p = if of_node[i] == of_node[j] {
+                p_in
+            } else {
+                p_out
+            };
             if uniform(&mut rng) < p {
                 edges.push((i, j, 1.0));
             }
         }
     }
     let names: Vec<String> = regions.iter().map(|r| r.0.to_string()).collect();
-    let labels = (0..n).map(|i| format!("{}{}", names[of_node[i]], i)).collect();
+    let labels = (0..n)
+        .map(|i| format!("{}{}", names[of_node[i]], i))
+        .collect();
     Connectome::from_edges(n, &edges)?
         .with_labels(labels)?
-        .with_regions(Regions { names, of_node: of_node.into_iter().map(Some).collect() })
+        .with_regions(Regions {
+            names,
+            of_node: of_node.into_iter().map(Some).collect(),
+        })
 }
 
 /// A hierarchical modular graph: `levels` nested halvings of 2^levels modules of `module_size`
 /// nodes; a pair whose lowest common level is ℓ (0 = same module) is linked with probability
 /// `p0 · decay^ℓ`. Modules are the regions, named `m0`, `m1`, ….
-pub fn hierarchical(levels: u32, module_size: usize, p0: f64, decay: f64, seed: u64) -> Result<Connectome, ConnectomeError> {
-    if levels > 10 || module_size == 0 || !(0.0..=1.0).contains(&p0) || !(0.0..=1.0).contains(&decay) {
+pub fn hierarchical(
+    levels: u32,
+    module_size: usize,
+    p0: f64,
+    decay: f64,
+    seed: u64,
+) -> Result<Connectome, ConnectomeError> {
+    if levels > 10
+        || module_size == 0
+        || !(0.0..=1.0).contains(&p0)
+        || !(0.0..=1.0).contains(&decay)
+    {
         return Err(parameter(format!(
             "hierarchical graph needs levels ≤ 10, module size ≥ 1 and probabilities in [0, 1]; got {levels}, {module_size}, {p0}, {decay}"
         )));
@@ -185,28 +239,43 @@ pub fn hierarchical(levels: u32, module_size: usize, p0: f64, decay: f64, seed: 
         }
     }
     let names = (0..modules).map(|m| format!("m{m}")).collect();
-    Connectome::from_edges(n, &edges)?
-        .with_regions(Regions { names, of_node: (0..n).map(|i| Some(i / module_size)).collect() })
+    Connectome::from_edges(n, &edges)?.with_regions(Regions {
+        names,
+        of_node: (0..n).map(|i| Some(i / module_size)).collect(),
+    })
 }
 
 /// Random geometric graph: n points uniform in the unit square (positions in mm scaled by
 /// `side_mm`), linked with unit weight when closer than `radius` (in unit-square units).
-pub fn random_geometric(n: usize, radius: f64, side_mm: f64, seed: u64) -> Result<Connectome, ConnectomeError> {
-    if n < 2 || !(radius > 0.0) || !(side_mm > 0.0) || !radius.is_finite() || !side_mm.is_finite() {
-        return Err(parameter(format!("random geometric graph needs n ≥ 2 and positive radius and side; got {n}, {radius}, {side_mm}")));
+pub fn random_geometric(
+    n: usize,
+    radius: f64,
+    side_mm: f64,
+    seed: u64,
+) -> Result<Connectome, ConnectomeError> {
+    if n < 2 || radius <= 0.0 || side_mm <= 0.0 || !radius.is_finite() || !side_mm.is_finite() {
+        return Err(parameter(format!(
+            "random geometric graph needs n ≥ 2 and positive radius and side; got {n}, {radius}, {side_mm}"
+        )));
     }
     let mut rng = rng(seed);
-    let points: Vec<[f64; 2]> = (0..n).map(|_| [uniform(&mut rng), uniform(&mut rng)]).collect();
+    let points: Vec<[f64; 2]> = (0..n)
+        .map(|_| [uniform(&mut rng), uniform(&mut rng)])
+        .collect();
     let mut edges = Vec::new();
     for i in 0..n {
         for j in i + 1..n {
-            let d = ((points[i][0] - points[j][0]).powi(2) + (points[i][1] - points[j][1]).powi(2)).sqrt();
+            let d = ((points[i][0] - points[j][0]).powi(2) + (points[i][1] - points[j][1]).powi(2))
+                .sqrt();
             if d < radius {
                 edges.push((i, j, 1.0));
             }
         }
     }
-    let positions = points.iter().map(|p| [p[0] * side_mm, p[1] * side_mm, 0.0]).collect();
+    let positions = points
+        .iter()
+        .map(|p| [p[0] * side_mm, p[1] * side_mm, 0.0])
+        .collect();
     Connectome::from_edges(n, &edges)?.with_positions(positions)
 }
 
@@ -223,7 +292,10 @@ pub struct BodyNode {
 /// Extends a connectome with body nodes (kind [`NodeKind::Body`], no region, no position), each
 /// linked to its brain nodes with the given weight; nerve lengths are recorded as tract lengths.
 /// Existing per-node data is kept; the mesh is dropped because body nodes are not on it.
-pub fn attach_sensorium(brain: &Connectome, body: &[BodyNode]) -> Result<Connectome, ConnectomeError> {
+pub fn attach_sensorium(
+    brain: &Connectome,
+    body: &[BodyNode],
+) -> Result<Connectome, ConnectomeError> {
     let n0 = brain.n();
     let n = n0 + body.len();
     let mut weights = TriMat::new((n, n));
@@ -238,11 +310,21 @@ pub fn attach_sensorium(brain: &Connectome, body: &[BodyNode]) -> Result<Connect
     }
     for (b, node) in body.iter().enumerate() {
         let v = n0 + b;
-        if !(node.weight > 0.0) || !node.weight.is_finite() || !(node.nerve_length_mm >= 0.0) || !node.nerve_length_mm.is_finite() {
-            return Err(parameter(format!("body node `{}` needs a positive weight and a non-negative nerve length", node.label)));
+        if node.weight <= 0.0
+            || !node.weight.is_finite()
+            || node.nerve_length_mm < 0.0
+            || !node.nerve_length_mm.is_finite()
+        {
+            return Err(parameter(format!(
+                "body node `{}` needs a positive weight and a non-negative nerve length",
+                node.label
+            )));
         }
         if node.attached_to.is_empty() {
-            return Err(parameter(format!("body node `{}` is attached to nothing", node.label)));
+            return Err(parameter(format!(
+                "body node `{}` is attached to nothing",
+                node.label
+            )));
         }
         let mut targets = node.attached_to.clone();
         targets.sort_unstable();
@@ -261,11 +343,17 @@ pub fn attach_sensorium(brain: &Connectome, body: &[BodyNode]) -> Result<Connect
     labels.extend(body.iter().map(|b| b.label.clone()));
     let mut kinds = brain.kinds().to_vec();
     kinds.extend(std::iter::repeat_n(NodeKind::Body, body.len()));
-    let mut c = Connectome::new(weights.to_csr())?.with_labels(labels)?.with_kinds(kinds)?.with_tract_lengths(lengths.to_csr())?;
+    let mut c = Connectome::new(weights.to_csr())?
+        .with_labels(labels)?
+        .with_kinds(kinds)?
+        .with_tract_lengths(lengths.to_csr())?;
     if let Some(r) = brain.regions() {
         let mut of_node = r.of_node.clone();
         of_node.extend(std::iter::repeat_n(None, body.len()));
-        c = c.with_regions(Regions { names: r.names.clone(), of_node })?;
+        c = c.with_regions(Regions {
+            names: r.names.clone(),
+            of_node,
+        })?;
     }
     Ok(c)
 }
@@ -302,7 +390,11 @@ mod tests {
         let r = c.regions().unwrap();
         let (mut inside, mut across) = (0, 0);
         for (_, (i, j)) in c.weights().iter() {
-            if r.of_node[i] == r.of_node[j] { inside += 1 } else { across += 1 }
+            if r.of_node[i] == r.of_node[j] {
+                inside += 1
+            } else {
+                across += 1
+            }
         }
         // Expected directed entries: inside 2·(2·780)·0.5 = 1560, across 2·1600·0.02 = 64.
         assert!(inside > 1400 && inside < 1720, "{inside}");
@@ -326,13 +418,23 @@ mod tests {
     #[test]
     fn sensorium_adds_body_nodes() {
         let brain = ring(6).unwrap();
-        let body = [BodyNode { label: "hand".into(), attached_to: vec![0, 3], weight: 0.5, nerve_length_mm: 800.0 }];
+        let body = [BodyNode {
+            label: "hand".into(),
+            attached_to: vec![0, 3],
+            weight: 0.5,
+            nerve_length_mm: 800.0,
+        }];
         let c = attach_sensorium(&brain, &body).unwrap();
         assert_eq!(c.n(), 7);
         assert_eq!(c.body_nodes(), vec![6]);
         assert_eq!(c.weights().get(6, 3), Some(&0.5));
         assert_eq!(c.tract_lengths().unwrap().get(0, 6), Some(&800.0));
-        let bad = [BodyNode { label: "x".into(), attached_to: vec![9], weight: 1.0, nerve_length_mm: 1.0 }];
+        let bad = [BodyNode {
+            label: "x".into(),
+            attached_to: vec![9],
+            weight: 1.0,
+            nerve_length_mm: 1.0,
+        }];
         assert!(attach_sensorium(&brain, &bad).is_err());
     }
 }

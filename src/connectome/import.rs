@@ -22,11 +22,19 @@ pub struct SourceLocation {
 
 impl SourceLocation {
     pub fn file(file: &str) -> SourceLocation {
-        SourceLocation { file: file.to_string(), line: None, column: None }
+        SourceLocation {
+            file: file.to_string(),
+            line: None,
+            column: None,
+        }
     }
 
     pub fn at(file: &str, line: usize, column: usize) -> SourceLocation {
-        SourceLocation { file: file.to_string(), line: Some(line), column: Some(column) }
+        SourceLocation {
+            file: file.to_string(),
+            line: Some(line),
+            column: Some(column),
+        }
     }
 }
 
@@ -84,11 +92,17 @@ pub enum ImportError {
     #[error("{file}: cannot read: {message}")]
     Io { file: String, message: String },
     #[error("{location}: {message}")]
-    Parse { location: SourceLocation, message: String },
+    Parse {
+        location: SourceLocation,
+        message: String,
+    },
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
     #[error("{file}: {source}")]
-    Connectome { file: String, source: ConnectomeError },
+    Connectome {
+        file: String,
+        source: ConnectomeError,
+    },
 }
 
 impl ImportError {
@@ -104,15 +118,24 @@ impl ImportError {
 }
 
 fn parse_error(file: &str, line: usize, column: usize, message: impl Into<String>) -> ImportError {
-    ImportError::Parse { location: SourceLocation::at(file, line, column), message: message.into() }
+    ImportError::Parse {
+        location: SourceLocation::at(file, line, column),
+        message: message.into(),
+    }
 }
 
 fn invalid(file: &str, message: impl Into<String>) -> ImportError {
-    ImportError::Invalid { file: file.to_string(), message: message.into() }
+    ImportError::Invalid {
+        file: file.to_string(),
+        message: message.into(),
+    }
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, ImportError> {
-    std::fs::read(path).map_err(|e| ImportError::Io { file: path.display().to_string(), message: e.to_string() })
+    std::fs::read(path).map_err(|e| ImportError::Io {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    })
 }
 
 fn utf8(file: &str, bytes: Vec<u8>) -> Result<String, ImportError> {
@@ -149,7 +172,11 @@ fn tokenize(text: &str, commas: bool) -> Vec<Vec<Token<'_>>> {
             let separator = ch.is_whitespace() || (commas && ch == ',');
             match (separator, start) {
                 (true, Some((b, c))) => {
-                    tokens.push(Token { text: &line[b..byte], line: index + 1, column: c });
+                    tokens.push(Token {
+                        text: &line[b..byte],
+                        line: index + 1,
+                        column: c,
+                    });
                     start = None;
                 }
                 (false, None) => start = Some((byte, char_column)),
@@ -157,7 +184,11 @@ fn tokenize(text: &str, commas: bool) -> Vec<Vec<Token<'_>>> {
             }
         }
         if let Some((b, c)) = start {
-            tokens.push(Token { text: &line[b..], line: index + 1, column: c });
+            tokens.push(Token {
+                text: &line[b..],
+                line: index + 1,
+                column: c,
+            });
         }
         if !tokens.is_empty() {
             lines.push(tokens);
@@ -169,34 +200,69 @@ fn tokenize(text: &str, commas: bool) -> Vec<Vec<Token<'_>>> {
 fn number(file: &str, token: &Token<'_>) -> Result<f64, ImportError> {
     match token.text.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
-        Ok(_) => Err(parse_error(file, token.line, token.column, format!("`{}` is not a finite number", token.text))),
-        Err(_) => Err(parse_error(file, token.line, token.column, format!("expected a number, found `{}`", token.text))),
+        Ok(_) => Err(parse_error(
+            file,
+            token.line,
+            token.column,
+            format!("`{}` is not a finite number", token.text),
+        )),
+        Err(_) => Err(parse_error(
+            file,
+            token.line,
+            token.column,
+            format!("expected a number, found `{}`", token.text),
+        )),
     }
 }
 
 fn index(file: &str, token: &Token<'_>, what: &str) -> Result<usize, ImportError> {
     token.text.parse::<usize>().map_err(|_| {
-        parse_error(file, token.line, token.column, format!("expected {what} (a non-negative integer), found `{}`", token.text))
+        parse_error(
+            file,
+            token.line,
+            token.column,
+            format!(
+                "expected {what} (a non-negative integer), found `{}`",
+                token.text
+            ),
+        )
     })
 }
 
 /// A square matrix of numbers, one row a line, with the location of every entry kept for errors.
-fn square_matrix(file: &str, lines: &[Vec<Token<'_>>], n: Option<usize>) -> Result<Vec<Vec<f64>>, ImportError> {
+fn square_matrix(
+    file: &str,
+    lines: &[Vec<Token<'_>>],
+    n: Option<usize>,
+) -> Result<Vec<Vec<f64>>, ImportError> {
     let n = n.unwrap_or(lines.len());
     if lines.len() != n {
-        return Err(invalid(file, format!("expected {n} rows, found {}", lines.len())));
+        return Err(invalid(
+            file,
+            format!("expected {n} rows, found {}", lines.len()),
+        ));
     }
     let mut matrix = Vec::with_capacity(n);
     for tokens in lines {
         if tokens.len() != n {
             let at = tokens.get(n).unwrap_or(&tokens[tokens.len() - 1]);
-            return Err(parse_error(file, at.line, at.column, format!("expected {n} values on this row, found {}", tokens.len())));
+            return Err(parse_error(
+                file,
+                at.line,
+                at.column,
+                format!("expected {n} values on this row, found {}", tokens.len()),
+            ));
         }
         let mut row = Vec::with_capacity(n);
         for t in tokens {
             let x = number(file, t)?;
             if x < 0.0 {
-                return Err(parse_error(file, t.line, t.column, format!("negative value {x}; weights and lengths must be non-negative")));
+                return Err(parse_error(
+                    file,
+                    t.line,
+                    t.column,
+                    format!("negative value {x}; weights and lengths must be non-negative"),
+                ));
             }
             row.push(x);
         }
@@ -217,11 +283,11 @@ fn clean_dense(file: &str, w: &[Vec<f64>], labels: &[String]) -> (CsMat<f64>, Ve
         if w[i][i] != 0.0 {
             diagonal.push(labels[i].clone());
         }
-        for j in (i + 1)..n {
-            if w[i][j] != w[j][i] {
+        for (j, column) in w.iter().enumerate().skip(i + 1) {
+            if w[i][j] != column[i] {
                 asymmetric_pairs += 1;
             }
-            let s = 0.5 * (w[i][j] + w[j][i]);
+            let s = 0.5 * (w[i][j] + column[i]);
             if s != 0.0 {
                 tri.add_triplet(i, j, s);
                 tri.add_triplet(j, i, s);
@@ -232,7 +298,9 @@ fn clean_dense(file: &str, w: &[Vec<f64>], labels: &[String]) -> (CsMat<f64>, Ve
         warnings.push(Warning {
             kind: WarningKind::Asymmetric,
             location: SourceLocation::file(file),
-            message: format!("the weights are asymmetric in {asymmetric_pairs} pairs; using (W + Wᵀ)/2"),
+            message: format!(
+                "the weights are asymmetric in {asymmetric_pairs} pairs; using (W + Wᵀ)/2"
+            ),
         });
     }
     if !diagonal.is_empty() {
@@ -254,7 +322,11 @@ fn abbreviate(names: &[String]) -> String {
     if names.len() <= SHOWN {
         names.join(", ")
     } else {
-        format!("{}, … and {} more", names[..SHOWN].join(", "), names.len() - SHOWN)
+        format!(
+            "{}, … and {} more",
+            names[..SHOWN].join(", "),
+            names.len() - SHOWN
+        )
     }
 }
 
@@ -297,7 +369,10 @@ pub fn graph_warnings(file: &str, connectome: &Connectome) -> Vec<Warning> {
 }
 
 fn with_file<T>(file: &str, r: Result<T, ConnectomeError>) -> Result<T, ImportError> {
-    r.map_err(|source| ImportError::Connectome { file: file.to_string(), source })
+    r.map_err(|source| ImportError::Connectome {
+        file: file.to_string(),
+        source,
+    })
 }
 
 /// The files of a zip archive by base name, so that flat zips and zips with a folder read alike.
@@ -308,7 +383,8 @@ struct ZipFiles {
 
 impl ZipFiles {
     fn open(archive: &str, bytes: &[u8]) -> Result<ZipFiles, ImportError> {
-        let zip_error = |e: zip::result::ZipError| invalid(archive, format!("not a readable zip archive: {e}"));
+        let zip_error =
+            |e: zip::result::ZipError| invalid(archive, format!("not a readable zip archive: {e}"));
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(zip_error)?;
         let mut files = BTreeMap::new();
         for i in 0..zip.len() {
@@ -326,7 +402,10 @@ impl ZipFiles {
                 return Err(invalid(archive, format!("holds more than one `{base}`")));
             }
         }
-        Ok(ZipFiles { archive: archive.to_string(), files })
+        Ok(ZipFiles {
+            archive: archive.to_string(),
+            files,
+        })
     }
 
     /// The display name of a member, `archive.zip/member`.
@@ -343,14 +422,17 @@ impl ZipFiles {
             }
             None if self.files.contains_key(&format!("{name}.bz2")) => Err(invalid(
                 &self.archive,
-                format!("`{name}` is stored bzip2-compressed (`{name}.bz2`); anneal reads plain text: unpack it and zip it again"),
+                format!(
+                    "`{name}` is stored bzip2-compressed (`{name}.bz2`); anneal reads plain text: unpack it and zip it again"
+                ),
             )),
             None => Ok(None),
         }
     }
 
     fn required_text(&self, name: &str) -> Result<(String, String), ImportError> {
-        self.text(name)?.ok_or_else(|| invalid(&self.archive, format!("has no `{name}`")))
+        self.text(name)?
+            .ok_or_else(|| invalid(&self.archive, format!("has no `{name}`")))
     }
 }
 
@@ -362,7 +444,10 @@ pub fn import_tvb_connectivity(path: &Path) -> Result<(Connectome, Vec<Warning>)
 /// Reads a TVB connectivity zip (flat, or with the files inside one folder): `weights.txt` is
 /// required; `centres.txt` (labels and positions), `tract_lengths.txt` and `cortical.txt` are used
 /// when present and a warning says which are missing. Each region becomes a node and its own region.
-pub fn tvb_connectivity_from_bytes(archive: &str, bytes: &[u8]) -> Result<(Connectome, Vec<Warning>), ImportError> {
+pub fn tvb_connectivity_from_bytes(
+    archive: &str,
+    bytes: &[u8],
+) -> Result<(Connectome, Vec<Warning>), ImportError> {
     let zip = ZipFiles::open(archive, bytes)?;
     let (weights_file, weights_text) = zip.required_text("weights.txt")?;
     let weights = square_matrix(&weights_file, &tokenize(&weights_text, false), None)?;
@@ -377,7 +462,10 @@ pub fn tvb_connectivity_from_bytes(archive: &str, bytes: &[u8]) -> Result<(Conne
         Some((file, text)) => {
             let lines = tokenize(&text, false);
             if lines.len() != n {
-                return Err(invalid(&file, format!("has {} lines but weights.txt has {n} regions", lines.len())));
+                return Err(invalid(
+                    &file,
+                    format!("has {} lines but weights.txt has {n} regions", lines.len()),
+                ));
             }
             let mut labels = Vec::with_capacity(n);
             let mut positions = Vec::with_capacity(n);
@@ -388,16 +476,27 @@ pub fn tvb_connectivity_from_bytes(archive: &str, bytes: &[u8]) -> Result<(Conne
                     extra_columns += 1;
                 } else if tokens.len() != 4 {
                     let t = &tokens[0];
-                    return Err(parse_error(&file, t.line, t.column, format!("expected `label x y z`, found {} fields", tokens.len())));
+                    return Err(parse_error(
+                        &file,
+                        t.line,
+                        t.column,
+                        format!("expected `label x y z`, found {} fields", tokens.len()),
+                    ));
                 }
                 labels.push(tokens[0].text.to_string());
-                positions.push([number(&file, &tokens[1])?, number(&file, &tokens[2])?, number(&file, &tokens[3])?]);
+                positions.push([
+                    number(&file, &tokens[1])?,
+                    number(&file, &tokens[2])?,
+                    number(&file, &tokens[3])?,
+                ]);
             }
             if extra_columns > 0 {
                 warnings.push(Warning {
                     kind: WarningKind::ExtraColumn,
                     location: SourceLocation::file(&file),
-                    message: format!("{extra_columns} lines have a fifth field after `label x y z`; ignored"),
+                    message: format!(
+                        "{extra_columns} lines have a fifth field after `label x y z`; ignored"
+                    ),
                 });
             }
             (labels, Some(positions))
@@ -432,14 +531,25 @@ pub fn tvb_connectivity_from_bytes(archive: &str, bytes: &[u8]) -> Result<(Conne
         Some((file, text)) => {
             let tokens: Vec<Token<'_>> = tokenize(&text, false).into_iter().flatten().collect();
             if tokens.len() != n {
-                return Err(invalid(&file, format!("has {} values but weights.txt has {n} regions", tokens.len())));
+                return Err(invalid(
+                    &file,
+                    format!(
+                        "has {} values but weights.txt has {n} regions",
+                        tokens.len()
+                    ),
+                ));
             }
             tokens
                 .iter()
                 .map(|t| match t.text {
                     "1" | "True" | "true" => Ok(NodeKind::Cortical),
                     "0" | "False" | "false" => Ok(NodeKind::Subcortical),
-                    other => Err(parse_error(&file, t.line, t.column, format!("expected 1 or 0, found `{other}`"))),
+                    other => Err(parse_error(
+                        &file,
+                        t.line,
+                        t.column,
+                        format!("expected 1 or 0, found `{other}`"),
+                    )),
                 })
                 .collect::<Result<Vec<_>, _>>()?
         }
@@ -461,7 +571,10 @@ pub fn tvb_connectivity_from_bytes(archive: &str, bytes: &[u8]) -> Result<(Conne
     connectome = with_file(archive, connectome.with_labels(labels.clone()))?;
     connectome = with_file(
         archive,
-        connectome.with_regions(Regions { names: labels, of_node: (0..n).map(Some).collect() }),
+        connectome.with_regions(Regions {
+            names: labels,
+            of_node: (0..n).map(Some).collect(),
+        }),
     )?;
     if let Some(p) = positions {
         connectome = with_file(archive, connectome.with_positions(p))?;
@@ -487,9 +600,18 @@ pub fn tvb_surface_from_bytes(archive: &str, bytes: &[u8]) -> Result<SurfaceMesh
     let mut vertices = Vec::new();
     for tokens in tokenize(&vtext, false) {
         if tokens.len() != 3 {
-            return Err(parse_error(&vfile, tokens[0].line, tokens[0].column, format!("expected `x y z`, found {} fields", tokens.len())));
+            return Err(parse_error(
+                &vfile,
+                tokens[0].line,
+                tokens[0].column,
+                format!("expected `x y z`, found {} fields", tokens.len()),
+            ));
         }
-        vertices.push([number(&vfile, &tokens[0])?, number(&vfile, &tokens[1])?, number(&vfile, &tokens[2])?]);
+        vertices.push([
+            number(&vfile, &tokens[0])?,
+            number(&vfile, &tokens[1])?,
+            number(&vfile, &tokens[2])?,
+        ]);
     }
     if vertices.is_empty() {
         return Err(invalid(&vfile, "holds no vertices"));
@@ -498,44 +620,85 @@ pub fn tvb_surface_from_bytes(archive: &str, bytes: &[u8]) -> Result<SurfaceMesh
     let mut triangles = Vec::new();
     for tokens in tokenize(&ttext, false) {
         if tokens.len() != 3 {
-            return Err(parse_error(&tfile, tokens[0].line, tokens[0].column, format!("expected three vertex ids, found {} fields", tokens.len())));
+            return Err(parse_error(
+                &tfile,
+                tokens[0].line,
+                tokens[0].column,
+                format!("expected three vertex ids, found {} fields", tokens.len()),
+            ));
         }
         let mut tri = [0usize; 3];
         for (k, t) in tokens.iter().enumerate() {
             let v = index(&tfile, t, "a vertex id")?;
             if v >= vertices.len() {
-                return Err(parse_error(&tfile, t.line, t.column, format!("vertex id {v} is out of range: there are {} vertices", vertices.len())));
+                return Err(parse_error(
+                    &tfile,
+                    t.line,
+                    t.column,
+                    format!(
+                        "vertex id {v} is out of range: there are {} vertices",
+                        vertices.len()
+                    ),
+                ));
             }
             tri[k] = v;
         }
         if tri[0] == tri[1] || tri[1] == tri[2] || tri[0] == tri[2] {
-            return Err(parse_error(&tfile, tokens[0].line, tokens[0].column, "degenerate triangle: a vertex id repeats"));
+            return Err(parse_error(
+                &tfile,
+                tokens[0].line,
+                tokens[0].column,
+                "degenerate triangle: a vertex id repeats",
+            ));
         }
         triangles.push(tri);
     }
-    Ok(SurfaceMesh { vertices, triangles })
+    Ok(SurfaceMesh {
+        vertices,
+        triangles,
+    })
 }
 
 /// Reads a region mapping (one 0-based region id per vertex, whitespace separated) from disk.
-pub fn import_region_mapping(path: &Path, vertices: usize, regions: usize) -> Result<Vec<usize>, ImportError> {
+pub fn import_region_mapping(
+    path: &Path,
+    vertices: usize,
+    regions: usize,
+) -> Result<Vec<usize>, ImportError> {
     let file = path.display().to_string();
     let text = utf8(&file, read_file(path)?)?;
     region_mapping_from_text(&file, &text, vertices, regions)
 }
 
 /// Parses a region mapping and checks it has one id per vertex, each below `regions`.
-pub fn region_mapping_from_text(file: &str, text: &str, vertices: usize, regions: usize) -> Result<Vec<usize>, ImportError> {
+pub fn region_mapping_from_text(
+    file: &str,
+    text: &str,
+    vertices: usize,
+    regions: usize,
+) -> Result<Vec<usize>, ImportError> {
     let tokens: Vec<Token<'_>> = tokenize(text, false).into_iter().flatten().collect();
     let mut mapping = Vec::with_capacity(tokens.len());
     for t in &tokens {
         let r = index(file, t, "a region id")?;
         if r >= regions {
-            return Err(parse_error(file, t.line, t.column, format!("region id {r} is out of range: the connectivity has {regions} regions")));
+            return Err(parse_error(
+                file,
+                t.line,
+                t.column,
+                format!("region id {r} is out of range: the connectivity has {regions} regions"),
+            ));
         }
         mapping.push(r);
     }
     if mapping.len() != vertices {
-        return Err(invalid(file, format!("has {} region ids but the mesh has {vertices} vertices", mapping.len())));
+        return Err(invalid(
+            file,
+            format!(
+                "has {} region ids but the mesh has {vertices} vertices",
+                mapping.len()
+            ),
+        ));
     }
     Ok(mapping)
 }
@@ -612,14 +775,26 @@ pub fn atasoy_connectome(
     let n = mesh.vertices.len();
     let r = regions.n();
     if mapping.len() != n {
-        return Err(invalid(source, format!("the region mapping has {} entries but the mesh has {n} vertices", mapping.len())));
+        return Err(invalid(
+            source,
+            format!(
+                "the region mapping has {} entries but the mesh has {n} vertices",
+                mapping.len()
+            ),
+        ));
     }
     if let Some(&bad) = mapping.iter().find(|&&m| m >= r) {
-        return Err(invalid(source, format!("the region mapping names region {bad}, but the connectivity has {r} regions")));
+        return Err(invalid(
+            source,
+            format!("the region mapping names region {bad}, but the connectivity has {r} regions"),
+        ));
     }
-    let centres = regions
-        .positions()
-        .ok_or_else(|| invalid(source, "the region connectome has no centres, which the long-range edges need"))?;
+    let centres = regions.positions().ok_or_else(|| {
+        invalid(
+            source,
+            "the region connectome has no centres, which the long-range edges need",
+        )
+    })?;
     let mut warnings = Vec::new();
 
     // nearest[a][b] = the vertex of region a nearest to the centre of region b.
@@ -627,12 +802,19 @@ pub fn atasoy_connectome(
     for (v, &region) in mapping.iter().enumerate() {
         members[region].push(v);
     }
-    let empty: Vec<String> = (0..r).filter(|&a| members[a].is_empty()).map(|a| regions.labels()[a].clone()).collect();
+    let empty: Vec<String> = (0..r)
+        .filter(|&a| members[a].is_empty())
+        .map(|a| regions.labels()[a].clone())
+        .collect();
     if !empty.is_empty() {
         warnings.push(Warning {
             kind: WarningKind::RegionWithoutVertices,
             location: SourceLocation::file(source),
-            message: format!("{} regions own no mesh vertex ({}); their connections are not represented", empty.len(), abbreviate(&empty)),
+            message: format!(
+                "{} regions own no mesh vertex ({}); their connections are not represented",
+                empty.len(),
+                abbreviate(&empty)
+            ),
         });
     }
     let nearest = |a: usize, b: usize| -> Option<usize> {
@@ -662,8 +844,14 @@ pub fn atasoy_connectome(
     }
     long_range.sort_unstable();
     long_range.dedup_by_key(|e| (e.0, e.1));
-    let already = long_range.iter().filter(|e| mesh_weights.get(e.0, e.1).is_some()).count();
-    let stats = AtasoyStats { long_range_pairs: long_range.len(), already_mesh_edges: already };
+    let already = long_range
+        .iter()
+        .filter(|e| mesh_weights.get(e.0, e.1).is_some())
+        .count();
+    let stats = AtasoyStats {
+        long_range_pairs: long_range.len(),
+        already_mesh_edges: already,
+    };
 
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     for (_, (i, j)) in mesh_weights.iter() {
@@ -695,10 +883,16 @@ pub fn atasoy_connectome(
     }
 
     let connectome = with_file(source, Connectome::new(weights))?;
-    let connectome = with_file(source, connectome.with_labels((0..n).map(|i| format!("v{i}")).collect()))?;
     let connectome = with_file(
         source,
-        connectome.with_regions(Regions { names: regions.labels().to_vec(), of_node: mapping.iter().map(|&m| Some(m)).collect() }),
+        connectome.with_labels((0..n).map(|i| format!("v{i}")).collect()),
+    )?;
+    let connectome = with_file(
+        source,
+        connectome.with_regions(Regions {
+            names: regions.labels().to_vec(),
+            of_node: mapping.iter().map(|&m| Some(m)).collect(),
+        }),
     )?;
     let kinds = mapping.iter().map(|&m| regions.kinds()[m]).collect();
     let connectome = with_file(source, connectome.with_positions(mesh.vertices.clone()))?;
@@ -708,7 +902,12 @@ pub fn atasoy_connectome(
 
     let components = components_of(connectome.weights());
     if components.len() > 1 {
-        let largest = components.iter().enumerate().max_by_key(|(i, c)| (c.len(), std::cmp::Reverse(*i))).map(|(i, _)| i).unwrap_or(0);
+        let largest = components
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, c)| (c.len(), std::cmp::Reverse(*i)))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
         let dropped: usize = n - components[largest].len();
         warnings.push(Warning {
             kind: WarningKind::KeptLargestComponent,
@@ -734,7 +933,8 @@ pub fn import_surface_connectome(
     let (regions, mut warnings) = import_tvb_connectivity(connectivity)?;
     let mesh = import_tvb_surface(surface)?;
     let map = import_region_mapping(mapping, mesh.vertices.len(), regions.n())?;
-    let (connectome, more, _) = atasoy_connectome(&surface.display().to_string(), mesh, &map, &regions)?;
+    let (connectome, more, _) =
+        atasoy_connectome(&surface.display().to_string(), mesh, &map, &regions)?;
     warnings.extend(more);
     Ok((connectome, warnings))
 }
@@ -752,12 +952,18 @@ pub fn import_edge_list_csv(path: &Path) -> Result<(Connectome, Vec<Warning>), I
 /// the nodes are 0..=max id; otherwise they are the names in order of first appearance.
 /// An edge given in both directions with different weights is asymmetric and averaged, with a
 /// warning; the same direction twice is an error.
-pub fn edge_list_from_text(file: &str, text: &str) -> Result<(Connectome, Vec<Warning>), ImportError> {
+pub fn edge_list_from_text(
+    file: &str,
+    text: &str,
+) -> Result<(Connectome, Vec<Warning>), ImportError> {
     let mut lines = tokenize(text, true);
     if let Some(first) = lines.first() {
         let named = first.len() >= 2
             && matches!(
-                (first[0].text.to_ascii_lowercase().as_str(), first[1].text.to_ascii_lowercase().as_str()),
+                (
+                    first[0].text.to_ascii_lowercase().as_str(),
+                    first[1].text.to_ascii_lowercase().as_str()
+                ),
                 ("source", "target") | ("from", "to")
             );
         let text_weight = first.len() == 3 && first[2].text.parse::<f64>().is_err();
@@ -768,14 +974,24 @@ pub fn edge_list_from_text(file: &str, text: &str) -> Result<(Connectome, Vec<Wa
     if lines.is_empty() {
         return Err(invalid(file, "holds no edges"));
     }
-    let numeric = lines.iter().all(|l| l.len() >= 2 && l[0].text.parse::<usize>().is_ok() && l[1].text.parse::<usize>().is_ok());
+    let numeric = lines.iter().all(|l| {
+        l.len() >= 2 && l[0].text.parse::<usize>().is_ok() && l[1].text.parse::<usize>().is_ok()
+    });
     let mut names: Vec<String> = Vec::new();
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     let mut directed: BTreeMap<(usize, usize), (f64, usize)> = BTreeMap::new();
     let mut max_id = 0;
     for tokens in &lines {
         if tokens.len() < 2 || tokens.len() > 3 {
-            return Err(parse_error(file, tokens[0].line, tokens[0].column, format!("expected `source,target[,weight]`, found {} fields", tokens.len())));
+            return Err(parse_error(
+                file,
+                tokens[0].line,
+                tokens[0].column,
+                format!(
+                    "expected `source,target[,weight]`, found {} fields",
+                    tokens.len()
+                ),
+            ));
         }
         let mut endpoint = |t: &Token<'_>| -> usize {
             if numeric {
@@ -797,14 +1013,28 @@ pub fn edge_list_from_text(file: &str, text: &str) -> Result<(Connectome, Vec<Wa
         };
         if w < 0.0 {
             let t = &tokens[2];
-            return Err(parse_error(file, t.line, t.column, format!("negative weight {w}")));
+            return Err(parse_error(
+                file,
+                t.line,
+                t.column,
+                format!("negative weight {w}"),
+            ));
         }
         if let Some((_, line)) = directed.insert((a, b), (w, tokens[0].line)) {
-            return Err(parse_error(file, tokens[0].line, tokens[0].column, format!("this edge was already given on line {line}")));
+            return Err(parse_error(
+                file,
+                tokens[0].line,
+                tokens[0].column,
+                format!("this edge was already given on line {line}"),
+            ));
         }
     }
     let n = if numeric { max_id + 1 } else { names.len() };
-    let labels: Vec<String> = if numeric { (0..n).map(|i| i.to_string()).collect() } else { names };
+    let labels: Vec<String> = if numeric {
+        (0..n).map(|i| i.to_string()).collect()
+    } else {
+        names
+    };
     let mut dense_free = TriMat::new((n, n));
     let mut asymmetric = 0;
     let mut self_loops = Vec::new();
@@ -841,14 +1071,20 @@ pub fn edge_list_from_text(file: &str, text: &str) -> Result<(Connectome, Vec<Wa
         warnings.push(Warning {
             kind: WarningKind::Asymmetric,
             location: SourceLocation::file(file),
-            message: format!("{asymmetric} edges are given both ways with different weights; using their mean"),
+            message: format!(
+                "{asymmetric} edges are given both ways with different weights; using their mean"
+            ),
         });
     }
     if !self_loops.is_empty() {
         warnings.push(Warning {
             kind: WarningKind::Diagonal,
             location: SourceLocation::file(file),
-            message: format!("{} self-loops ({}) dropped", self_loops.len(), abbreviate(&self_loops)),
+            message: format!(
+                "{} self-loops ({}) dropped",
+                self_loops.len(),
+                abbreviate(&self_loops)
+            ),
         });
     }
     let connectome = with_file(file, Connectome::new(dense_free.to_csr()))?;
@@ -882,7 +1118,17 @@ pub fn dense_from_text(file: &str, text: &str) -> Result<(Connectome, Vec<Warnin
     let matrix = square_matrix(file, &lines, None)?;
     let n = matrix.len();
     let labels = match labels {
-        Some(l) if l.len() != n => return Err(parse_error(file, 1, 1, format!("the header names {} nodes but the matrix has {n} rows", l.len()))),
+        Some(l) if l.len() != n => {
+            return Err(parse_error(
+                file,
+                1,
+                1,
+                format!(
+                    "the header names {} nodes but the matrix has {n} rows",
+                    l.len()
+                ),
+            ));
+        }
         Some(l) => l,
         None => (0..n).map(|i| i.to_string()).collect(),
     };
@@ -898,7 +1144,9 @@ mod tests {
     use super::*;
 
     fn data(path: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(path)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("data")
+            .join(path)
     }
 
     #[test]
@@ -908,11 +1156,24 @@ mod tests {
         let kinds: Vec<WarningKind> = warnings.iter().map(|w| w.kind).collect();
         assert_eq!(
             kinds,
-            vec![WarningKind::Asymmetric, WarningKind::Diagonal, WarningKind::IsolatedNodes, WarningKind::SeveralComponents]
+            vec![
+                WarningKind::Asymmetric,
+                WarningKind::Diagonal,
+                WarningKind::IsolatedNodes,
+                WarningKind::SeveralComponents
+            ]
         );
         assert!(warnings[0].message.contains("585 pairs"), "{}", warnings[0]);
-        assert!(warnings[1].message.starts_with("66 nodes"), "{}", warnings[1]);
-        assert!(warnings[2].message.contains("rCC") && warnings[2].message.contains("lCC"), "{}", warnings[2]);
+        assert!(
+            warnings[1].message.starts_with("66 nodes"),
+            "{}",
+            warnings[1]
+        );
+        assert!(
+            warnings[2].message.contains("rCC") && warnings[2].message.contains("lCC"),
+            "{}",
+            warnings[2]
+        );
         assert_eq!(c.labels()[2], "rAMYG");
         assert!(c.positions().is_some() && c.tract_lengths().is_some());
         assert!(c.kinds().iter().all(|&k| k == NodeKind::Cortical));
@@ -924,7 +1185,10 @@ mod tests {
         assert_eq!(c192.n(), 192);
         let (c66, warnings) = import_tvb_connectivity(&data("tvb/connectivity_66.zip")).unwrap();
         assert_eq!(c66.n(), 66);
-        let missing = warnings.iter().find(|w| w.kind == WarningKind::MissingOptionalFile).unwrap();
+        let missing = warnings
+            .iter()
+            .find(|w| w.kind == WarningKind::MissingOptionalFile)
+            .unwrap();
         assert!(missing.message.contains("cortical.txt"), "{missing}");
         let err = import_tvb_connectivity(&data("tvb/connectivity_68.zip")).unwrap_err();
         assert!(err.to_string().contains("bzip2"), "{err}");
@@ -935,11 +1199,18 @@ mod tests {
         let (regions, _) = import_tvb_connectivity(&data("tvb/connectivity_76.zip")).unwrap();
         let mesh = import_tvb_surface(&data("tvb/cortex_16384.zip")).unwrap();
         assert_eq!((mesh.vertices.len(), mesh.triangles.len()), (16384, 32760));
-        let mapping = import_region_mapping(&data("tvb/regionMapping_16k_76.txt"), 16384, 76).unwrap();
+        let mapping =
+            import_region_mapping(&data("tvb/regionMapping_16k_76.txt"), 16384, 76).unwrap();
         let mesh_edges = mesh_adjacency(&mesh).nnz() / 2;
         assert_eq!(mesh_edges, 49140);
         let (c, warnings, stats) = atasoy_connectome("cortex", mesh, &mapping, &regions).unwrap();
-        assert_eq!(stats, AtasoyStats { long_range_pairs: 881, already_mesh_edges: 15 });
+        assert_eq!(
+            stats,
+            AtasoyStats {
+                long_range_pairs: 881,
+                already_mesh_edges: 15
+            }
+        );
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(c.components().len(), 1);
         assert_eq!(c.edge_count(), 49140 + 881 - 15);
@@ -963,7 +1234,11 @@ mod tests {
 
     #[test]
     fn edge_list_with_names_header_and_asymmetry() {
-        let (c, warnings) = edge_list_from_text("e.csv", "source,target,weight\na,b,1\nb,a,3\nb,c,2\nc,c,1\n").unwrap();
+        let (c, warnings) = edge_list_from_text(
+            "e.csv",
+            "source,target,weight\na,b,1\nb,a,3\nb,c,2\nc,c,1\n",
+        )
+        .unwrap();
         assert_eq!(c.labels(), &["a", "b", "c"]);
         assert_eq!(c.weights().get(0, 1), Some(&2.0));
         assert_eq!(c.weights().get(2, 1), Some(&2.0));
@@ -972,7 +1247,10 @@ mod tests {
         let (c, warnings) = edge_list_from_text("e.csv", "0,1\n3,4\n").unwrap();
         assert_eq!(c.n(), 5);
         let kinds: Vec<_> = warnings.iter().map(|w| w.kind).collect();
-        assert_eq!(kinds, vec![WarningKind::IsolatedNodes, WarningKind::SeveralComponents]);
+        assert_eq!(
+            kinds,
+            vec![WarningKind::IsolatedNodes, WarningKind::SeveralComponents]
+        );
     }
 
     #[test]

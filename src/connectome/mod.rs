@@ -71,18 +71,37 @@ pub enum ConnectomeError {
     Empty,
     #[error("weight between nodes {i} and {j} is {value}; weights must be finite and non-negative")]
     BadWeight { i: usize, j: usize, value: f64 },
-    #[error("weight between nodes {i} and {j} is {wij} but {wji} the other way; weights must be symmetric")]
-    Asymmetric { i: usize, j: usize, wij: f64, wji: f64 },
+    #[error(
+        "weight between nodes {i} and {j} is {wij} but {wji} the other way; weights must be symmetric"
+    )]
+    Asymmetric {
+        i: usize,
+        j: usize,
+        wij: f64,
+        wji: f64,
+    },
     #[error("node {node} has a self-connection of weight {value}; the diagonal must be zero")]
     Diagonal { node: usize, value: f64 },
     #[error("{what} has {got} entries but the connectome has {n} nodes")]
-    WrongLength { what: &'static str, got: usize, n: usize },
+    WrongLength {
+        what: &'static str,
+        got: usize,
+        n: usize,
+    },
     #[error("node {node} names region {region}, but there are only {count} regions")]
-    RegionOutOfRange { node: usize, region: usize, count: usize },
+    RegionOutOfRange {
+        node: usize,
+        region: usize,
+        count: usize,
+    },
     #[error("{what} of node {node} is not finite")]
     NotFinite { what: &'static str, node: usize },
     #[error("triangle {triangle} uses vertex {vertex}, but there are only {n} vertices")]
-    TriangleOutOfRange { triangle: usize, vertex: usize, n: usize },
+    TriangleOutOfRange {
+        triangle: usize,
+        vertex: usize,
+        n: usize,
+    },
     #[error("edge ({i}, {j}) names a node outside 0..{n}")]
     EdgeOutOfRange { i: usize, j: usize, n: usize },
     #[error("invalid generator parameter: {0}")]
@@ -123,7 +142,12 @@ impl Connectome {
             }
             let wji = weights.get(j, i).copied().unwrap_or(0.0);
             if wji != value {
-                return Err(ConnectomeError::Asymmetric { i, j, wij: value, wji });
+                return Err(ConnectomeError::Asymmetric {
+                    i,
+                    j,
+                    wij: value,
+                    wji,
+                });
             }
         }
         let weights = drop_zeros(&weights);
@@ -140,7 +164,10 @@ impl Connectome {
 
     /// Builds a connectome from undirected edges `(i, j, w)`. Each unordered pair may appear once;
     /// a pair given twice is summed, which is what generators that may propose an edge twice want.
-    pub fn from_edges(n: usize, edges: &[(usize, usize, f64)]) -> Result<Connectome, ConnectomeError> {
+    pub fn from_edges(
+        n: usize,
+        edges: &[(usize, usize, f64)],
+    ) -> Result<Connectome, ConnectomeError> {
         let mut tri = TriMat::new((n, n));
         for &(i, j, w) in edges {
             if i >= n || j >= n {
@@ -202,12 +229,17 @@ impl Connectome {
 
     /// Nodes of kind [`NodeKind::Body`], ascending.
     pub fn body_nodes(&self) -> Vec<usize> {
-        (0..self.n()).filter(|&i| self.kinds[i] == NodeKind::Body).collect()
+        (0..self.n())
+            .filter(|&i| self.kinds[i] == NodeKind::Body)
+            .collect()
     }
 
     /// Weighted degree of every node.
     pub fn degrees(&self) -> Vec<f64> {
-        self.weights.outer_iterator().map(|row| row.data().iter().sum()).collect()
+        self.weights
+            .outer_iterator()
+            .map(|row| row.data().iter().sum())
+            .collect()
     }
 
     pub fn with_labels(mut self, labels: Vec<String>) -> Result<Connectome, ConnectomeError> {
@@ -222,23 +254,39 @@ impl Connectome {
             if let Some(region) = *region
                 && region >= regions.names.len()
             {
-                return Err(ConnectomeError::RegionOutOfRange { node, region, count: regions.names.len() });
+                return Err(ConnectomeError::RegionOutOfRange {
+                    node,
+                    region,
+                    count: regions.names.len(),
+                });
             }
         }
         self.regions = Some(regions);
         Ok(self)
     }
 
-    pub fn with_positions(mut self, positions: Vec<[f64; 3]>) -> Result<Connectome, ConnectomeError> {
+    pub fn with_positions(
+        mut self,
+        positions: Vec<[f64; 3]>,
+    ) -> Result<Connectome, ConnectomeError> {
         check_len("positions", positions.len(), self.n())?;
-        if let Some(node) = positions.iter().position(|p| p.iter().any(|x| !x.is_finite())) {
-            return Err(ConnectomeError::NotFinite { what: "position", node });
+        if let Some(node) = positions
+            .iter()
+            .position(|p| p.iter().any(|x| !x.is_finite()))
+        {
+            return Err(ConnectomeError::NotFinite {
+                what: "position",
+                node,
+            });
         }
         self.positions = Some(positions);
         Ok(self)
     }
 
-    pub fn with_tract_lengths(mut self, lengths: CsMat<f64>) -> Result<Connectome, ConnectomeError> {
+    pub fn with_tract_lengths(
+        mut self,
+        lengths: CsMat<f64>,
+    ) -> Result<Connectome, ConnectomeError> {
         let (rows, cols) = lengths.shape();
         if rows != cols {
             return Err(ConnectomeError::NotSquare { rows, cols });
@@ -265,7 +313,11 @@ impl Connectome {
         let n = self.n();
         for (t, tri) in mesh.triangles.iter().enumerate() {
             if let Some(&v) = tri.iter().find(|&&v| v >= n) {
-                return Err(ConnectomeError::TriangleOutOfRange { triangle: t, vertex: v, n });
+                return Err(ConnectomeError::TriangleOutOfRange {
+                    triangle: t,
+                    vertex: v,
+                    n,
+                });
             }
         }
         self.mesh = Some(mesh);
@@ -302,7 +354,10 @@ impl Connectome {
                 names: r.names.clone(),
                 of_node: nodes.iter().map(|&v| r.of_node[v]).collect(),
             }),
-            positions: self.positions.as_ref().map(|p| nodes.iter().map(|&v| p[v]).collect()),
+            positions: self
+                .positions
+                .as_ref()
+                .map(|p| nodes.iter().map(|&v| p[v]).collect()),
             tract_lengths: self.tract_lengths.as_ref().map(restrict),
             kinds: nodes.iter().map(|&v| self.kinds[v]).collect(),
             mesh: self.mesh.as_ref().map(|m| SurfaceMesh {
@@ -395,7 +450,11 @@ impl Connectome {
 }
 
 fn check_len(what: &'static str, got: usize, n: usize) -> Result<(), ConnectomeError> {
-    if got == n { Ok(()) } else { Err(ConnectomeError::WrongLength { what, got, n }) }
+    if got == n {
+        Ok(())
+    } else {
+        Err(ConnectomeError::WrongLength { what, got, n })
+    }
 }
 
 /// The same matrix without explicitly stored zeros, in CSR with sorted indices.
@@ -448,12 +507,18 @@ mod tests {
     fn new_rejects_asymmetric_negative_and_diagonal() {
         let mut tri = TriMat::new((2, 2));
         tri.add_triplet(0, 1, 1.0);
-        assert!(matches!(Connectome::new(tri.to_csr()), Err(ConnectomeError::Asymmetric { .. })));
+        assert!(matches!(
+            Connectome::new(tri.to_csr()),
+            Err(ConnectomeError::Asymmetric { .. })
+        ));
         assert!(matches!(
             Connectome::from_edges(2, &[(0, 1, -1.0)]),
             Err(ConnectomeError::BadWeight { .. })
         ));
-        assert!(matches!(Connectome::from_edges(2, &[(1, 1, 1.0)]), Err(ConnectomeError::Diagonal { .. })));
+        assert!(matches!(
+            Connectome::from_edges(2, &[(1, 1, 1.0)]),
+            Err(ConnectomeError::Diagonal { .. })
+        ));
         assert!(matches!(
             Connectome::from_edges(2, &[(0, 2, 1.0)]),
             Err(ConnectomeError::EdgeOutOfRange { .. })
@@ -474,9 +539,20 @@ mod tests {
     fn content_hash_sees_every_part() {
         let a = Connectome::from_edges(3, &[(0, 1, 1.0), (1, 2, 1.0)]).unwrap();
         let b = Connectome::from_edges(3, &[(0, 1, 1.0), (1, 2, 1.0 + 1e-15)]).unwrap();
-        let c = a.clone().with_labels(vec!["x".into(), "y".into(), "z".into()]).unwrap();
-        let d = a.clone().with_kinds(vec![NodeKind::Cortical, NodeKind::Cortical, NodeKind::Body]).unwrap();
-        let hashes = [a.content_hash(), b.content_hash(), c.content_hash(), d.content_hash()];
+        let c = a
+            .clone()
+            .with_labels(vec!["x".into(), "y".into(), "z".into()])
+            .unwrap();
+        let d = a
+            .clone()
+            .with_kinds(vec![NodeKind::Cortical, NodeKind::Cortical, NodeKind::Body])
+            .unwrap();
+        let hashes = [
+            a.content_hash(),
+            b.content_hash(),
+            c.content_hash(),
+            d.content_hash(),
+        ];
         for i in 0..4 {
             for j in 0..i {
                 assert_ne!(hashes[i], hashes[j]);

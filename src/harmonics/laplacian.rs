@@ -3,7 +3,9 @@
 use sprs::{CsMat, TriMat};
 
 /// Which Laplacian the harmonics are eigenmodes of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LaplacianKind {
     /// L = D − W.
@@ -28,8 +30,14 @@ impl LaplacianKind {
 pub fn laplacian(weights: &CsMat<f64>, kind: LaplacianKind) -> CsMat<f64> {
     let n = weights.rows();
     let weights = weights.to_csr();
-    let degree: Vec<f64> = weights.outer_iterator().map(|row| row.data().iter().sum()).collect();
-    let scale: Vec<f64> = degree.iter().map(|&d| if d > 0.0 { 1.0 / d.sqrt() } else { 0.0 }).collect();
+    let degree: Vec<f64> = weights
+        .outer_iterator()
+        .map(|row| row.data().iter().sum())
+        .collect();
+    let scale: Vec<f64> = degree
+        .iter()
+        .map(|&d| if d > 0.0 { 1.0 / d.sqrt() } else { 0.0 })
+        .collect();
     let mut tri = TriMat::with_capacity((n, n), weights.nnz() + n);
     for (i, row) in weights.outer_iterator().enumerate() {
         let diagonal = match kind {
@@ -47,7 +55,7 @@ pub fn laplacian(weights: &CsMat<f64>, kind: LaplacianKind) -> CsMat<f64> {
             if j != i && w != 0.0 {
                 let value = match kind {
                     LaplacianKind::Combinatorial => -w,
-                    LaplacianKind::Normalized => -w * scale[i] * scale[j],
+                    LaplacianKind::Normalized => -w * (scale[i] * scale[j]),
                 };
                 tri.add_triplet(i, j, value);
             }
@@ -60,7 +68,10 @@ pub fn laplacian(weights: &CsMat<f64>, kind: LaplacianKind) -> CsMat<f64> {
 /// above (and, for a Laplacian, overestimates it by at most a factor 2), so accuracy checks relative
 /// to it are never stricter than relative to ‖L‖₂ by more than that factor.
 pub fn norm_inf(matrix: &CsMat<f64>) -> f64 {
-    matrix.outer_iterator().map(|row| row.data().iter().map(|x| x.abs()).sum::<f64>()).fold(0.0, f64::max)
+    matrix
+        .outer_iterator()
+        .map(|row| row.data().iter().map(|x| x.abs()).sum::<f64>())
+        .fold(0.0, f64::max)
 }
 
 /// The principal submatrix on `nodes` (ascending): the Dirichlet restriction used for RSHWs.
