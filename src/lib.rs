@@ -9,6 +9,7 @@ pub mod connectome;
 pub mod diagnostics;
 pub mod engine;
 pub mod harmonics;
+pub mod output;
 pub mod plan;
 pub mod semantics;
 pub mod syntax;
