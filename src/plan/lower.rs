@@ -810,6 +810,8 @@ impl Lowerer<'_> {
                 }
             }
         }
+        // Mode energies are always recorded: they make `mode_energy.npy` and its heatmap.
+        push(Quantity::ModeEnergy, "1");
         let mut units = BTreeMap::new();
         for (quantity, unit) in &quantities {
             units.insert(column_name(quantity), unit.clone());
