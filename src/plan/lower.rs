@@ -946,3 +946,125 @@ pub fn predicate_statistics(predicate: &Predicate, visit: &mut impl FnMut(&Stati
         Predicate::Not(inner) => predicate_statistics(inner, visit),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::semantics::{MemoryLoader, check_source};
+
+    const HEADER: &str = "use std.sources.{meditation, psilocybin}\nexperiment \"t\" {\n  seed 3\n  dt 50 ms\n  duration 10 min\n}\nconnectome brain = ring(nodes: 12)\n";
+
+    fn context() -> LandscapeContext {
+        LandscapeContext {
+            region_names: vec!["left".into(), "right".into()],
+            node_count: 12,
+        }
+    }
+
+    /// Lowers `HEADER` + `body`; on errors returns each code with the text its span covers.
+    fn lowered(body: &str) -> Result<Lowered, Vec<(&'static str, String)>> {
+        let text = format!("{HEADER}{body}");
+        let checked = check_source("t.anneal", &text, &MemoryLoader::default());
+        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+        let program = checked.program.expect("an experiment");
+        lower(&program, &checked.sources, &context()).map_err(|diagnostics| {
+            diagnostics
+                .iter()
+                .map(|d| (d.code, text.get(d.span.range()).unwrap_or("").to_string()))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn times_become_whole_steps() {
+        let plan = lowered("source sit = meditation(at: 2 min, for: 5 min)\n")
+            .expect("lowers")
+            .plan;
+        assert_eq!(plan.n_steps, 12_000);
+        let Envelope::Ramp {
+            at_step,
+            rise_steps,
+            hold_steps,
+            fall_steps,
+        } = plan.sources[0].components[0].envelope
+        else {
+            panic!("meditation is a ramp");
+        };
+        // 2 min at 50 ms; the preset rises and falls over 2 min and holds for `for` − 4 min.
+        assert_eq!(
+            (at_step, rise_steps, hold_steps, fall_steps),
+            (2400, 2400, 1200, 2400)
+        );
+    }
+
+    #[test]
+    fn a_time_between_steps_is_an_error_at_its_span() {
+        let errors = lowered("source sit = meditation(at: 2 min + 10 ms, for: 5 min)\n")
+            .expect_err("10 ms is not a multiple of 50 ms");
+        assert!(
+            errors.contains(&("E0040", "2 min + 10 ms".to_string())),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn an_event_after_the_end_is_an_error_at_its_span() {
+        let errors = lowered("source sit = meditation(at: 11 min, for: 5 min)\n")
+            .expect_err("after the end");
+        assert!(
+            errors.contains(&("E0041", "11 min".to_string())),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn an_expectation_over_an_undeclared_source_is_an_error() {
+        let errors = lowered(
+            "let other = meditation(at: 1 min, for: 5 min)\nrecord every 1 s { temperature }\nexpect mean(temperature, during: other) > 0\n",
+        )
+        .expect_err("`other` is not a source of the experiment");
+        assert!(
+            errors
+                .iter()
+                .any(|(code, text)| *code == "E0042" && text.contains("during: other")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_dose_is_the_peak_of_its_bateman_envelope() {
+        let plan = lowered("source trip = psilocybin(at: 1 min, dose: 0.5)\n")
+            .expect("lowers")
+            .plan;
+        let envelope = &plan.sources[0].components[0].envelope;
+        assert!((envelope_peak(envelope) - 0.5).abs() < 1e-12);
+        let Envelope::Bateman {
+            absorption_rate, ..
+        } = envelope
+        else {
+            panic!("psilocybin is a Bateman envelope");
+        };
+        // Onset half-life 30 min: k_a = ln 2 / 1800 s.
+        assert!((absorption_rate - std::f64::consts::LN_2 / 1800.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn patterns_by_region_become_explicit_spins() {
+        let plan = lowered(
+            "landscape on regions {\n  pattern calm = regions(\"right\")\n}\nrecord every 1 s { overlap(calm) }\n",
+        )
+        .expect("lowers")
+        .plan;
+        let landscape = plan.landscape.expect("a landscape");
+        assert_eq!(
+            landscape.patterns[0].kind,
+            PatternKind::Explicit { spins: vec![-1, 1] }
+        );
+        assert!(
+            plan.record
+                .items
+                .iter()
+                .any(|i| i.quantity == Quantity::Overlap { pattern: "calm".into() })
+        );
+    }
+}
