@@ -145,7 +145,10 @@ fn a_run_gives_the_same_bytes_twice_and_on_one_or_two_threads() {
     let reference = folder_bytes(&first);
     assert!(reference.len() > 10, "{:?}", reference.keys());
     assert!(reference == folder_bytes(&second), "second run differs");
-    assert!(reference == folder_bytes(&single), "one thread differs from two");
+    assert!(
+        reference == folder_bytes(&single),
+        "one thread differs from two"
+    );
 }
 
 fn write_script(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -205,7 +208,10 @@ fn lowering_errors_point_at_their_span() {
             assert!(stderr.contains(code), "{name} {command}: {stderr}");
             assert!(stderr.contains(spanned), "{name} {command}: {stderr}");
         }
-        assert!(!scratch.path().join("never").exists(), "{name} wrote results");
+        assert!(
+            !scratch.path().join("never").exists(),
+            "{name} wrote results"
+        );
     }
 }
 
@@ -214,16 +220,30 @@ fn a_run_over_the_memory_limit_is_refused_before_it_starts() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let out = scratch.path().join("out");
     let output = anneal()
-        .args(["run", "examples/meditation.anneal", "--max-memory", "100KB", "--out"])
+        .args([
+            "run",
+            "examples/meditation.anneal",
+            "--max-memory",
+            "100KB",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("E0045") && stderr.contains("over the limit"), "{stderr}");
+    assert!(
+        stderr.contains("E0045") && stderr.contains("over the limit"),
+        "{stderr}"
+    );
     assert!(!out.exists());
     let plan = anneal()
-        .args(["plan", "examples/meditation.anneal", "--max-memory", "100KB"])
+        .args([
+            "plan",
+            "examples/meditation.anneal",
+            "--max-memory",
+            "100KB",
+        ])
         .output()
         .expect("runs");
     assert_eq!(plan.status.code(), Some(1));
@@ -248,7 +268,10 @@ fn a_failing_expectation_exits_1_with_its_measured_values() {
         .expect("runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL expect max(temperature) < 0"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL expect max(temperature) < 0"),
+        "{stdout}"
+    );
     // The results are still written, with the expectation marked failed.
     let summary = std::fs::read_to_string(out.join("summary.yaml")).expect("summary");
     assert!(summary.contains("passed: false"), "{summary}");

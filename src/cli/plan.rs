@@ -40,7 +40,10 @@ pub fn run(args: &PlanArgs) -> i32 {
         }
     };
     let options = RenderOptions::for_stderr();
-    eprint!("{}", render_all(&prepared.warnings, &prepared.sources, options));
+    eprint!(
+        "{}",
+        render_all(&prepared.warnings, &prepared.sources, options)
+    );
     let document = prepared.plan_document();
     let limit = args.max_memory.unwrap_or_else(runner::default_memory_limit);
     match serde_norway::to_string(&document) {
@@ -51,10 +54,7 @@ pub fn run(args: &PlanArgs) -> i32 {
         }
     }
     if let Some(refusal) = runner::check_memory(&prepared, &document.estimates, limit) {
-        eprint!(
-            "{}",
-            render_all(&[refusal], &prepared.sources, options)
-        );
+        eprint!("{}", render_all(&[refusal], &prepared.sources, options));
         return EXIT_ERRORS;
     }
     EXIT_OK

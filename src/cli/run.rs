@@ -34,7 +34,10 @@ pub fn run(args: &RunArgs) -> i32 {
         }
     };
     let options = RenderOptions::for_stderr();
-    eprint!("{}", render_all(&prepared.warnings, &prepared.sources, options));
+    eprint!(
+        "{}",
+        render_all(&prepared.warnings, &prepared.sources, options)
+    );
     for note in prepared
         .connectome_notes
         .iter()
@@ -126,7 +129,8 @@ pub fn run(args: &RunArgs) -> i32 {
     for error in &output.expectation_errors {
         println!("FAIL {error}");
     }
-    let failed = output.judged.iter().filter(|j| !j.passed).count() + output.expectation_errors.len();
+    let failed =
+        output.judged.iter().filter(|j| !j.passed).count() + output.expectation_errors.len();
     if output.judged.len() + output.expectation_errors.len() > 0 {
         println!(
             "expectations: {} passed, {} failed",
@@ -134,5 +138,9 @@ pub fn run(args: &RunArgs) -> i32 {
             failed
         );
     }
-    if output.all_passed() { EXIT_OK } else { EXIT_ERRORS }
+    if output.all_passed() {
+        EXIT_OK
+    } else {
+        EXIT_ERRORS
+    }
 }

@@ -119,7 +119,9 @@ pub fn lower(
         errors: Vec::new(),
         warnings: Vec::new(),
     };
-    let n_steps = lowerer.steps("the duration", &experiment.duration).unwrap_or(0);
+    let n_steps = lowerer
+        .steps("the duration", &experiment.duration)
+        .unwrap_or(0);
     lowerer.n_steps = n_steps;
     let record_from = experiment.record_from.value;
     lowerer.time_within_run("the start of recording", &experiment.record_from);
@@ -227,9 +229,8 @@ fn regions(coupling: &Coupling) -> Vec<RegionWeight> {
 
 impl Lowerer<'_> {
     fn error(&mut self, code: &'static str, at: Loc, message: String, label: &str) {
-        self.errors.push(
-            Diagnostic::error(code, at.file, at.span, message).with_label(at.span, label),
-        );
+        self.errors
+            .push(Diagnostic::error(code, at.file, at.span, message).with_label(at.span, label));
     }
 
     /// A time as a whole number of steps, or an E0040 at the value.
@@ -315,9 +316,7 @@ impl Lowerer<'_> {
             other => {
                 self.unsupported(
                     curve.loc,
-                    format!(
-                        "a sink schedule is `constant`, `linear` or `table`, not `{other}`"
-                    ),
+                    format!("a sink schedule is `constant`, `linear` or `table`, not `{other}`"),
                 );
                 Profile::Constant { value: 1.0 }
             }
@@ -538,11 +537,9 @@ impl Lowerer<'_> {
                     frequency_hz: frequency.value,
                     coupling: coupling.value,
                 }),
-                SourcePart::SuppressSinks { amount } => {
-                    actions.push(Action::SinkSuppression {
-                        level: amount.value,
-                    })
-                }
+                SourcePart::SuppressSinks { amount } => actions.push(Action::SinkSuppression {
+                    level: amount.value,
+                }),
                 SourcePart::Content { pattern, strength } => actions.push(Action::Content {
                     pattern: pattern.clone(),
                     strength: strength.value,
@@ -732,7 +729,9 @@ impl Lowerer<'_> {
 
     fn record(&mut self) -> (RecordSpec, BTreeMap<String, String>) {
         let spec = &self.program.record;
-        let every = self.steps("the recording interval", &spec.every).unwrap_or(1);
+        let every = self
+            .steps("the recording interval", &spec.every)
+            .unwrap_or(1);
         if every == 0 {
             self.error(
                 "E0040",
@@ -853,8 +852,7 @@ impl Lowerer<'_> {
                     statistic.observable.loc,
                     format!(
                         "`{}` split by {:?} is several columns; an expectation reads one",
-                        statistic.observable.quantity,
-                        statistic.observable.grouping
+                        statistic.observable.quantity, statistic.observable.grouping
                     ),
                     "not a single quantity",
                 );
@@ -1060,11 +1058,9 @@ mod tests {
             landscape.patterns[0].kind,
             PatternKind::Explicit { spins: vec![-1, 1] }
         );
-        assert!(
-            plan.record
-                .items
-                .iter()
-                .any(|i| i.quantity == Quantity::Overlap { pattern: "calm".into() })
-        );
+        assert!(plan.record.items.iter().any(|i| i.quantity
+            == Quantity::Overlap {
+                pattern: "calm".into()
+            }));
     }
 }

@@ -150,7 +150,10 @@ pub fn build_connectome(
         "human_regions" => imported(crate::connectome::bundled::human_regions()),
         "with_sensorium" => {
             let Some(ArgValue::Connectome(base)) = value.args.get("base") else {
-                return Err(failure(at, "`with_sensorium` needs a `base` connectome".into()));
+                return Err(failure(
+                    at,
+                    "`with_sensorium` needs a `base` connectome".into(),
+                ));
             };
             let (brain, notes) = build_connectome(base, script_dir)?;
             let nodes = count(value, "nodes")?;
@@ -186,7 +189,10 @@ pub fn build_connectome(
                 _ => (0..brain.n()).collect(),
             };
             if nodes == 0 || targets.is_empty() {
-                return Err(failure(at, "a sensorium needs body nodes and brain nodes to attach them to".into()));
+                return Err(failure(
+                    at,
+                    "a sensorium needs body nodes and brain nodes to attach them to".into(),
+                ));
             }
             // Body node b attaches to every `nodes`-th target starting at b, so the body spreads
             // evenly over the attachment nodes.
@@ -235,8 +241,13 @@ pub fn build_basis(
     let cache = Cache::from_env();
     let harmonics = compute_harmonics(connectome, &settings, cache.as_ref()).map_err(|error| {
         Box::new(
-            Diagnostic::error("E0044", at.file, at.span, format!("cannot compute the harmonics: {error}"))
-                .with_label(at.span, "these harmonics"),
+            Diagnostic::error(
+                "E0044",
+                at.file,
+                at.span,
+                format!("cannot compute the harmonics: {error}"),
+            )
+            .with_label(at.span, "these harmonics"),
         )
     })?;
     let mut vectors = Vec::new();
@@ -270,13 +281,20 @@ pub fn build_basis(
         program::LandscapeLevel::Regions => LandscapeLevel::Regions,
         program::LandscapeLevel::Nodes => LandscapeLevel::Nodes,
     };
-    let mut basis = ModeBasis::from_dense(&vectors, modes, &node_region, region_names, &edges, level)
-        .map_err(|error| {
-            Box::new(
-                Diagnostic::error("E0044", at.file, at.span, format!("cannot build the mode basis: {error}"))
+    let mut basis =
+        ModeBasis::from_dense(&vectors, modes, &node_region, region_names, &edges, level).map_err(
+            |error| {
+                Box::new(
+                    Diagnostic::error(
+                        "E0044",
+                        at.file,
+                        at.span,
+                        format!("cannot build the mode basis: {error}"),
+                    )
                     .with_label(at.span, "these harmonics"),
-            )
-        })?;
+                )
+            },
+        )?;
     if program.landscape.couplings == Couplings::Uniform {
         let n = basis.landscape.node_names.len();
         basis.landscape.couplings = (0..n)

@@ -156,7 +156,9 @@ pub fn statistic(statistic: &Statistic, traces: &Traces) -> Result<f64, String> 
     let end = traces.times.last().copied().unwrap_or(0.0) + traces.dt;
     let (t0, t1) = match &statistic.window {
         Window::Whole => (traces.times.first().copied().unwrap_or(0.0), end),
-        Window::Between { start, end: stop, .. } => (*start, *stop),
+        Window::Between {
+            start, end: stop, ..
+        } => (*start, *stop),
         Window::Before { time, .. } => (traces.times.first().copied().unwrap_or(0.0), *time),
         Window::After { time, .. } => (*time, end),
     };

@@ -153,10 +153,8 @@ pub fn estimates(plan: &Plan, basis: &ModeBasis) -> Estimates {
     };
     let mut ns = steps * (modes * NS_PER_MODE_STEP + pairs * NS_PER_PAIR_STEP);
     if let Some(landscape) = &plan.landscape {
-        let attempts = landscape.sweeps_per_second
-            * plan.dt
-            * steps
-            * basis.landscape.node_names.len() as f64;
+        let attempts =
+            landscape.sweeps_per_second * plan.dt * steps * basis.landscape.node_names.len() as f64;
         ns += attempts * NS_PER_METROPOLIS_ATTEMPT;
     }
     for item in &plan.record.items {
@@ -208,7 +206,11 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         "kib" => 1024.0,
         "mib" => 1024.0 * 1024.0,
         "gib" => 1024.0 * 1024.0 * 1024.0,
-        other => return Err(format!("unknown size unit `{other}` (use B, KB, MB, GB, TB, KiB, MiB, GiB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` (use B, KB, MB, GB, TB, KiB, MiB, GiB)"
+            ));
+        }
     };
     let bytes = value * factor;
     if !bytes.is_finite() || bytes < 0.0 || bytes > u64::MAX as f64 {
@@ -321,10 +323,7 @@ impl Prepared {
     /// or `results/STEM` in the current directory.
     pub fn default_output(&self, script: &Path) -> PathBuf {
         match &self.program.record.destination {
-            Some(destination) => script
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join(destination),
+            Some(destination) => script.parent().unwrap_or(Path::new(".")).join(destination),
             None => Path::new("results").join(
                 script
                     .file_stem()

@@ -50,13 +50,11 @@ pub fn run(prepared: &Prepared, mut progress: impl FnMut(u64, u64)) -> Result<Ru
         dt: plan.dt,
     };
     let mut mode_columns: Vec<&[f64]> = Vec::new();
-    let mut first_kept = 0;
     for column in &recorder.columns {
         let times: Vec<f64> = column.steps().map(|s| s as f64 * plan.dt).collect();
         let keep = times.partition_point(|&t| t < record_from);
         if traces.times.is_empty() {
             traces.times = times[keep..].to_vec();
-            first_kept = keep;
         }
         let values = &column.values[keep..];
         if column.name.starts_with("mode_energy[") {
@@ -87,7 +85,6 @@ pub fn run(prepared: &Prepared, mut progress: impl FnMut(u64, u64)) -> Result<Ru
             mode_energy.push(column[row]);
         }
     }
-    let _ = first_kept;
     let events = events(plan, &recorder.events);
     let (judged, expectation_errors) = match judge(&prepared.program.expectations, &traces) {
         Ok(judged) => (judged, Vec::new()),
@@ -195,11 +192,7 @@ fn series<'a>(prepared: &'a Prepared, output: &'a RunOutput) -> Vec<Series<'a>> 
         .iter()
         .map(|(name, values)| Series {
             name,
-            unit: prepared
-                .lowered
-                .units
-                .get(name)
-                .map_or("1", String::as_str),
+            unit: prepared.lowered.units.get(name).map_or("1", String::as_str),
             values,
         })
         .collect()
@@ -233,12 +226,7 @@ pub fn write(
     let lines = |names: &[(&'static str, &'static str)]| -> Vec<Line<'_>> {
         names
             .iter()
-            .filter_map(|(name, label)| {
-                column(name).map(|values| Line {
-                    label,
-                    values,
-                })
-            })
+            .filter_map(|(name, label)| column(name).map(|values| Line { label, values }))
             .collect()
     };
     let figures: Vec<(&str, Figure<'_>)> = vec![
