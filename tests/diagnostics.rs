@@ -61,3 +61,32 @@ fn every_explain_example_of_an_error_code_is_self_consistent() {
         );
     }
 }
+
+#[test]
+fn every_code_in_the_table_is_used_and_every_used_code_is_in_the_table() {
+    let mut source = String::new();
+    for folder in ["src/syntax", "src/semantics", "src/cli"] {
+        for entry in std::fs::read_dir(common::root().join(folder)).expect("folder") {
+            source.push_str(
+                &std::fs::read_to_string(entry.expect("entry").path()).expect("readable"),
+            );
+        }
+    }
+    for info in anneal::diagnostics::CODES {
+        assert!(
+            source.contains(&format!("\"{}\"", info.code)),
+            "{} is never produced",
+            info.code
+        );
+    }
+    for (index, _) in source
+        .match_indices("\"E0")
+        .chain(source.match_indices("\"W0"))
+    {
+        let code = &source[index + 1..index + 6];
+        assert!(
+            anneal::diagnostics::lookup(code).is_some(),
+            "{code} is used but not in the table"
+        );
+    }
+}

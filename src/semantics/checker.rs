@@ -137,6 +137,23 @@ impl<'l> Checker<'l> {
                             && !gathered.declared_patterns.contains(&name.text)
                         {
                             gathered.declared_patterns.push(name.text.clone());
+                            if builtins::builtin(&name.text).is_some()
+                                || builtins::quantity(&name.text).is_some()
+                            {
+                                self.error(
+                                    Diagnostic::warning(
+                                        "W0002",
+                                        file,
+                                        name.span,
+                                        format!(
+                                            "pattern `{}` shadows a builtin of the same name",
+                                            name.text
+                                        ),
+                                    )
+                                    .with_label(name.span, "shadows the builtin")
+                                    .with_help("rename the pattern to keep the builtin usable"),
+                                );
+                            }
                             module.scope.borrow_mut().insert(
                                 &name.text,
                                 Value::PatternName(name.text.clone()),

@@ -351,4 +351,25 @@ mod tests {
         text.push_str("let _y = f39(1)\n");
         assert!(codes(&text).contains(&"E0021"));
     }
+
+    #[test]
+    fn warnings_for_shadowing_and_unrecorded_quantities() {
+        assert_eq!(codes("let mean = 3\nlet _x = mean\n"), ["W0002"]);
+        assert_eq!(
+            codes("landscape on regions { pattern noise = random(seed: 1) }\n"),
+            ["W0002"]
+        );
+        let text =
+            format!("{HEADER}record every 1 s {{ temperature }}\nexpect final(valence) > 0\n");
+        let checked = check(&text);
+        assert!(checked.program.is_some());
+        assert_eq!(
+            checked
+                .diagnostics
+                .iter()
+                .map(|d| d.code)
+                .collect::<Vec<_>>(),
+            ["W0003"]
+        );
+    }
 }

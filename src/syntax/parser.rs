@@ -23,18 +23,18 @@ struct AnnealParser;
 pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
     guard::check_text(file, text).map_err(|d| vec![d])?;
     guard::check_nesting(file, text).map_err(|d| vec![d])?;
-    match parse_chunk(file, text, 0) {
+    match parse_chunk(file, text, 0, text.len(), false) {
         Ok(parsed) => Ok(parsed),
         Err(first) => {
             let mut all = Vec::new();
             for (start, end) in statement_chunks(text) {
-                if let Err(error) = parse_chunk(file, &text[start..end], start) {
+                if let Err(error) = parse_chunk(file, text, start, end, true) {
                     all.push(error);
                 }
             }
-            // Splitting at statement keywords can hide an error that spans chunks; the first error
-            // of the whole-file parse is always right, so it is always reported.
-            if !all.iter().any(|d| d.span.start == first.span.start) {
+            // The chunks cover the file, so every error shows up in one of them with detail; if
+            // splitting hid the error (a statement spanning chunks), the whole-file error stands.
+            if all.is_empty() {
                 all.push(first);
             }
             all.sort_by_key(|d| d.span.start);
@@ -75,13 +75,38 @@ fn statement_chunks(text: &str) -> Vec<(usize, usize)> {
         .collect()
 }
 
-fn parse_chunk(file: FileId, text: &str, offset: usize) -> Result<File, Diagnostic> {
+/// Parses `full[offset..end]`. With `detail`, a failed parse is repeated with pest's error detail
+/// on: it records the literal tokens (`=`, `{`) wanted at the furthest position, which makes
+/// messages precise but costs time, so only the small chunks of a failed file pay it.
+fn parse_chunk(
+    file: FileId,
+    full: &str,
+    offset: usize,
+    end: usize,
+    detail: bool,
+) -> Result<File, Diagnostic> {
+    let text = &full[offset..end];
     // pest counts rule calls; a generous limit proportional to the input turns any pathological
     // backtracking into an error instead of a hang.
     let limit = (text.len().saturating_mul(400)).max(1_000_000);
     pest::set_call_limit(NonZeroUsize::new(limit));
-    let pairs = AnnealParser::parse(Rule::file, text)
-        .map_err(|error| syntax_error(file, text, offset, error))?;
+    let pairs = AnnealParser::parse(Rule::file, text).map_err(|plain| {
+        if !detail {
+            return syntax_error(file, full, offset, plain);
+        }
+        pest::set_error_detail(true);
+        let detailed = AnnealParser::parse(Rule::file, text);
+        pest::set_error_detail(false);
+        match detailed {
+            Err(error) => syntax_error(file, full, offset, error),
+            Ok(_) => Diagnostic::error(
+                "E0001",
+                file,
+                Span::new(offset, offset),
+                "the parser failed",
+            ),
+        }
+    })?;
     let builder = Builder { offset };
     let file_pair = pairs
         .into_iter()
@@ -160,17 +185,40 @@ fn syntax_error(
     error: pest::error::Error<Rule>,
 ) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
-    let (start, end) = match error.location {
-        InputLocation::Pos(pos) => (pos, pos),
-        InputLocation::Span((a, b)) => (a, b),
+    // Positions from pest are relative to the chunk that was parsed; everything below works on
+    // absolute offsets into the whole text, so that "found ..." describes what really follows.
+    let (mut start, mut end) = match error.location {
+        InputLocation::Pos(pos) => (pos + offset, pos + offset),
+        InputLocation::Span((a, b)) => (a + offset, b + offset),
     };
+    let mut detailed_expectations: Vec<String> = Vec::new();
+    if let Some(attempts) = error.parse_attempts()
+        && attempts.max_position + offset >= start
+        && attempts.max_position + offset <= text.len()
+    {
+        start = attempts.max_position + offset;
+        end = start;
+        for token in attempts.expected_tokens() {
+            let token = token.to_string();
+            // Character ranges and builtin rules (`ASCII_DIGIT`) describe the inside of numbers
+            // and names; the rule names below say that better.
+            if !token.contains("..") && token != "BUILTIN_RULE" && !token.trim().is_empty() {
+                detailed_expectations.push(format!("`{token}`"));
+            }
+        }
+        for stack in &attempts.call_stacks {
+            if let Some(rule) = stack.parent {
+                detailed_expectations.push(friendly(rule).to_string());
+            }
+        }
+    }
     // Point at the token that stopped the parser, not at an empty position.
     let token_end = if end == start {
         next_token_end(text, start)
     } else {
         end
     };
-    let span = Span::new(start + offset, token_end + offset);
+    let span = Span::new(start, token_end);
     let found = if start >= text.len() {
         "the end of the file".to_string()
     } else {
@@ -178,9 +226,19 @@ fn syntax_error(
     };
     let message = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => {
-            let mut expected: Vec<&str> = positives.iter().map(|rule| friendly(*rule)).collect();
+            let mut expected: Vec<String> = if detailed_expectations.is_empty() {
+                positives
+                    .iter()
+                    .map(|rule| friendly(*rule).to_string())
+                    .collect()
+            } else {
+                detailed_expectations
+            };
             expected.sort();
             expected.dedup();
+            summarise(&mut expected);
+            expected.retain(|e| e != "more input");
+            let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
             if expected.is_empty() {
                 format!("unexpected {found}")
             } else {
@@ -204,10 +262,126 @@ fn syntax_error(
         diagnostic = diagnostic.with_help(format!(
             "`{word}` is not a unit; units are s, ms, min, h, d (time), Hz, bpm (frequency), mm, cm, m (length) and %"
         ));
+    } else if let Some(help) = misspelled_statement(text, start) {
+        diagnostic = diagnostic.with_help(help);
     } else if rest.is_empty() {
         diagnostic = diagnostic.with_help("the file ends early: is a bracket or a value missing?");
     }
     diagnostic
+}
+
+/// Replaces long lists of alternatives by what they have in common: after a value any operator,
+/// unit or new statement may follow, and naming each buries the useful alternatives.
+fn summarise(expected: &mut Vec<String>) {
+    const GROUPS: &[(&str, &[&str])] = &[
+        (
+            "an operator",
+            &[
+                "`!=`", "`*`", "`+`", "`-`", "`..`", "`/`", "`<=`", "`<`", "`==`", "`>=`", "`>`",
+                "`and`", "`by`", "`or`", "`(`", "`.`",
+            ],
+        ),
+        (
+            "a unit",
+            &[
+                "`%`", "`Hz`", "`bpm`", "`cm`", "`d`", "`h`", "`m`", "`min`", "`mm`", "`ms`",
+                "`s`", "a unit",
+            ],
+        ),
+        (
+            "a new statement",
+            &[
+                "`connectome`",
+                "`cooling`",
+                "`expect`",
+                "`experiment`",
+                "`fn`",
+                "`harmonics`",
+                "`landscape`",
+                "`let`",
+                "`record`",
+                "`scenario`",
+                "`sinks`",
+                "`source`",
+                "`use`",
+                "a statement",
+            ],
+        ),
+        (
+            "a value",
+            &[
+                "`\"`", "`(`", "`-`", "`[`", "`false`", "`not`", "`true`", "`{`", "a name",
+                "a number", "a string",
+            ],
+        ),
+    ];
+    expected.retain(|e| e != "`#`" && e != "`_`" && e != "more input");
+    for (summary, members) in GROUPS {
+        if expected
+            .iter()
+            .filter(|e| members.contains(&e.as_str()))
+            .count()
+            >= 3
+        {
+            expected.retain(|e| !members.contains(&e.as_str()));
+            expected.push((*summary).to_string());
+        }
+    }
+    expected.sort();
+    expected.dedup();
+}
+
+/// `lett x = 1` fails at `x` (pest reads `let` then `t`); the first word of the line tells.
+fn misspelled_statement(text: &str, at: usize) -> Option<String> {
+    const KEYWORDS: [&str; 13] = [
+        "use",
+        "let",
+        "fn",
+        "experiment",
+        "connectome",
+        "harmonics",
+        "sinks",
+        "cooling",
+        "source",
+        "landscape",
+        "record",
+        "expect",
+        "scenario",
+    ];
+    let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let word: String = text[line_start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if word.is_empty()
+        || KEYWORDS.contains(&word.as_str())
+        || line_start != 0
+            && text[..line_start]
+                .trim_end()
+                .ends_with(['{', ',', '(', '['])
+    {
+        return None;
+    }
+    let closest = KEYWORDS.iter().min_by_key(|k| edit_distance(&word, k))?;
+    (edit_distance(&word, closest) <= 2)
+        .then(|| format!("`{word}` does not start a statement; did you mean `{closest}`?"))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            current.push(
+                (previous[j] + usize::from(ca != *cb))
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 fn next_token_end(text: &str, start: usize) -> usize {
@@ -819,6 +993,8 @@ mod tests {
         assert_eq!(parse_ok(&list).statements.len(), 1);
         let sum = format!("let y = 1{}", " + 1".repeat(200_000));
         assert_eq!(parse(FileId(0), &sum).unwrap_err()[0].code, "E0003");
+        let negations = format!("let z = {}1", "-".repeat(100_000));
+        assert_eq!(parse(FileId(0), &negations).unwrap_err()[0].code, "E0003");
     }
 
     #[test]
