@@ -7,10 +7,11 @@
 //!   operator are the smallest of A, λ = 1/θ − s, and they converge fastest.
 //!
 //! Every solve is checked: ‖Aψ − λψ‖ ≤ 1e-8·‖A‖_∞ for every pair and |ΨᵀΨ − I| ≤ 1e-10 entrywise.
-//! A solve that misses either is an error saying what was tried. Connected components are solved
-//! separately (a graph with c components has a c-fold zero eigenvalue, which a Krylov method would
-//! resolve only up to its block size) and the results merged. All floating-point work runs
-//! sequentially in a fixed order, so results are bit-identical whatever the thread count.
+//! A solve that misses either is an error saying what was tried. A graph with c components has a
+//! c-fold zero eigenvalue, which a Krylov method would resolve only up to its block size; for
+//! Laplacians ([`laplacian_eigenpairs`]) that null space is known exactly and kept out of the
+//! Krylov space instead. All floating-point work runs sequentially in a fixed order, so results are
+//! bit-identical whatever the thread count.
 
 use super::laplacian::{LaplacianKind, laplacian, multiply, norm_inf};
 use crate::connectome::components_of;
@@ -851,7 +852,7 @@ mod tests {
     }
 
     #[test]
-    fn components_are_solved_separately_and_signs_are_fixed() {
+    fn many_components_are_deflated_and_signs_are_fixed() {
         // Twelve isolated nodes and a ring: a 13-fold zero eigenvalue, beyond the block size.
         let mut edges: Vec<(usize, usize, f64)> = (0..500)
             .map(|i| (12 + i, 12 + (i + 1) % 500, 1.0))
