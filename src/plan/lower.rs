@@ -182,15 +182,23 @@ pub fn lower(
     if lowerer.errors.is_empty()
         && let Err(error) = plan.validate()
     {
-        let at = experiment.loc;
+        // Validation names a failing source as "source `NAME`"; point at its declaration.
+        let message = error.to_string();
+        let (at, label) = program
+            .sources
+            .iter()
+            .find(|s| message.contains(&format!("source `{}`", s.name)))
+            .map_or((experiment.loc, "in this experiment"), |s| {
+                (s.loc, "in this source")
+            });
         lowerer.errors.push(
             Diagnostic::error(
                 "E0044",
                 at.file,
                 at.span,
-                format!("the plan cannot run: {error}"),
+                format!("the plan cannot run: {message}"),
             )
-            .with_label(at.span, "in this experiment"),
+            .with_label(at.span, label),
         );
     }
     if lowerer.errors.is_empty() {
@@ -1044,6 +1052,19 @@ mod tests {
         };
         // Onset half-life 30 min: k_a = ln 2 / 1800 s.
         assert!((absorption_rate - std::f64::consts::LN_2 / 1800.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_source_the_engine_refuses_is_reported_at_the_source() {
+        // Suppression 0.6 at a peak dose of 2 asks the sinks to work at −20%.
+        let errors = lowered("source trip = psilocybin(at: 1 min, dose: 2.0)\n")
+            .expect_err("suppression above 1");
+        assert!(
+            errors
+                .iter()
+                .any(|(code, text)| *code == "E0044" && text.contains("psilocybin(at: 1 min")),
+            "{errors:?}"
+        );
     }
 
     #[test]
