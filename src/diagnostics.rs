@@ -524,8 +524,8 @@ nearest times, never a silent rounding, so a schedule can never drift. Change th
         code: "E0041",
         title: "event after the end of the experiment",
         explanation: "A source starts, a dose is given, a curve starts or an expectation's window \
-begins at or after the end of the experiment, so it would never happen or would hold no recorded \
-samples. Make the experiment longer or move the event.",
+begins at or after the end of the experiment (or ends before recording starts), so it would never \
+happen or would hold no recorded samples. Make the experiment longer or move the event.",
         example: "experiment \"e\" { dt 20 ms  duration 10 min }\nsource s = meditation(at: 20 min, for: 5 min)",
     },
     CodeInfo {

@@ -888,6 +888,22 @@ impl Lowerer<'_> {
                     "unknown source",
                 );
             }
+            let record_from = self.program.experiment.record_from.value;
+            let ends_before_recording = match &statistic.window {
+                Window::Before { time, .. } => *time <= record_from,
+                Window::Between { end, .. } => *end <= record_from,
+                _ => false,
+            };
+            if ends_before_recording {
+                self.error(
+                    "E0041",
+                    statistic.loc,
+                    format!(
+                        "this window ends before recording starts ({record_from} s), so it holds no samples"
+                    ),
+                    "empty window",
+                );
+            }
             if let Some(start) = start
                 && start >= end
                 && !matches!(statistic.window, Window::Before { .. })

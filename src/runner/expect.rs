@@ -178,3 +178,53 @@ pub fn statistic(statistic: &Statistic, traces: &Traces) -> Result<f64, String> 
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::semantics::{MemoryLoader, check_source};
+
+    /// Temperature rising by 1 per second from 0 at t = 0 s to 9 at t = 9 s.
+    fn ramp() -> Traces {
+        let times: Vec<f64> = (0..10).map(f64::from).collect();
+        Traces {
+            columns: BTreeMap::from([("temperature".to_string(), times.clone())]),
+            times,
+            dt: 1.0,
+        }
+    }
+
+    fn judged(expectations: &str) -> Result<Vec<Judged>, String> {
+        let text = format!(
+            "experiment \"t\" {{\n  seed 1\n  dt 1 s\n  duration 10 s\n}}\nconnectome brain = ring(nodes: 8)\nrecord every 1 s {{ temperature }}\n{expectations}"
+        );
+        let checked = check_source("t.anneal", &text, &MemoryLoader::default());
+        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+        judge(&checked.program.expect("experiment").expectations, &ramp())
+    }
+
+    #[test]
+    fn statistics_read_their_windows() {
+        let results = judged(
+            "expect mean(temperature) == 4.5\nexpect mean(temperature, during: 2 s..5 s) == 3\nexpect initial(temperature, after: 3 s) == 3\nexpect final(temperature, before: 3 s) == 2\nexpect max(temperature) - min(temperature) == 9\n",
+        )
+        .expect("judged");
+        for result in &results {
+            assert!(result.passed, "{} ({})", result.text, result.describe());
+        }
+        assert_eq!(results[1].measured(), 3.0);
+    }
+
+    #[test]
+    fn a_failed_expectation_reports_both_sides() {
+        let results = judged("expect final(temperature) < 2\n").expect("judged");
+        assert!(!results[0].passed);
+        assert_eq!(results[0].describe(), "9.000000 < 2.000000");
+    }
+
+    #[test]
+    fn an_empty_window_is_an_error_not_a_value() {
+        let error = judged("expect mean(temperature, before: 0 s) > 0\n").expect_err("no samples");
+        assert!(error.contains("before: 0 s"), "{error}");
+    }
+}

@@ -333,3 +333,19 @@ impl Prepared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_decimal_and_binary_units() {
+        assert_eq!(parse_bytes("512MB"), Ok(512_000_000));
+        assert_eq!(parse_bytes("2 GB"), Ok(2_000_000_000));
+        assert_eq!(parse_bytes("1.5GiB"), Ok(1_610_612_736));
+        assert_eq!(parse_bytes("100000"), Ok(100_000));
+        assert!(parse_bytes("12 parsecs").is_err());
+        assert!(parse_bytes("MB").is_err());
+        assert!(parse_bytes("-3MB").is_err());
+    }
+}
