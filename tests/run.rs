@@ -276,3 +276,21 @@ fn a_failing_expectation_exits_1_with_its_measured_values() {
     let summary = std::fs::read_to_string(out.join("summary.yaml")).expect("summary");
     assert!(summary.contains("passed: false"), "{summary}");
 }
+
+#[test]
+fn the_seed_option_replaces_the_scripts_seed_in_the_plan_and_its_provenance() {
+    let written = plan_yaml("examples/meditation.anneal");
+    let output = anneal()
+        .args(["plan", "examples/meditation.anneal", "--seed", "99"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    let reseeded = String::from_utf8(output.stdout).expect("UTF-8");
+    assert!(reseeded.contains("  seed: 99\n"), "{reseeded}");
+    assert!(written.contains("  seed: 11\n"), "{written}");
+    assert_ne!(
+        written.lines().next(),
+        reseeded.lines().next(),
+        "plan hash unchanged"
+    );
+}
