@@ -512,6 +512,58 @@ must have a key, and its keys (times) must increase strictly.",
         example: "sinks { schedule table([0 min: 1.0, 0 min: 0.5]) }",
     },
     CodeInfo {
+        code: "E0040",
+        title: "time is not a whole number of steps",
+        explanation: "Every time in a script (a source's start and length, a table point, a cooling \
+time scale, the recording interval, the duration) becomes a whole number of steps of `dt` when the \
+script is compiled to a plan. A time that falls between two steps is an error that names the two \
+nearest times, never a silent rounding, so a schedule can never drift. Change the time or `dt`.",
+        example: "experiment \"e\" { dt 20 ms  duration 1 min }\nsource s = meditation(at: 2.01 s, for: 30 s)",
+    },
+    CodeInfo {
+        code: "E0041",
+        title: "event after the end of the experiment",
+        explanation: "A source starts, a dose is given, a curve starts or an expectation's window \
+begins at or after the end of the experiment (or ends before recording starts), so it would never \
+happen or would hold no recorded samples. Make the experiment longer or move the event.",
+        example: "experiment \"e\" { dt 20 ms  duration 10 min }\nsource s = meditation(at: 20 min, for: 5 min)",
+    },
+    CodeInfo {
+        code: "E0042",
+        title: "unknown source, region, pattern node or quantity column",
+        explanation: "The plan names something the experiment does not have: an expectation window \
+over a source that is not declared with `source`, a region the connectome lacks, a pattern node \
+out of range, or an expectation over a quantity split into several columns (`by band`), which \
+cannot be compared as one number.",
+        example: "let other = meditation(at: 1 min, for: 5 min)\nexpect mean(valence, during: other) > 0",
+    },
+    CodeInfo {
+        code: "E0043",
+        title: "not supported by the engine",
+        explanation: "The language can say this, but the engine cannot run it yet (for example a \
+sink schedule other than `constant`, `linear` or `table`, a fixed landscape temperature, or a \
+stepwise `geometric` cooling curve). The message names the nearest supported form.",
+        example: "sinks { schedule exponential(from: 1, to: 0.5, tau: 5 min) }",
+    },
+    CodeInfo {
+        code: "E0044",
+        title: "the plan cannot run",
+        explanation: "The compiled plan fails the engine's checks: a number out of its range (for \
+example a locking coupling so strong for this `dt` that the phase update would jump more than half \
+a radian per step), a connectome that cannot be built, or harmonics that cannot be computed. The \
+message gives the value and the requirement.",
+        example: "source m = mdma(at: 0 min)  # with dt 1 s the metronome kick per step is too large",
+    },
+    CodeInfo {
+        code: "E0045",
+        title: "the run would exceed the memory limit",
+        explanation: "`anneal plan` and `anneal run` estimate the memory a run needs (engine state \
+plus every recorded column) before allocating anything, and refuse a run above `--max-memory` \
+(default: half of the machine's memory). Record less often, record fewer quantities (`energy by \
+mode` is one column per mode), use fewer modes, or raise the limit.",
+        example: "anneal run big.anneal --max-memory 100MB",
+    },
+    CodeInfo {
         code: "W0001",
         title: "unused binding",
         explanation: "A `let` binding or function in the main script is never used. Remove it or \
@@ -532,5 +584,12 @@ builtin can no longer be reached in the rest of the file. Rename the definition.
 engine will record it for the expectation anyway, at the record interval; add it to `record` to \
 see it in the results.",
         example: "record every 1 s { temperature }\nexpect final(valence) > 0",
+    },
+    CodeInfo {
+        code: "W0040",
+        title: "the engine applies a setting more broadly than written",
+        explanation: "`weaken_harmonics(modes: k)` asks for the lowest k CSHWs, but the engine \
+raises the damping of every CSHW of the basis. The run goes ahead with every CSHW weakened.",
+        example: "harmonics of brain { modes 100 }\nsource t = trauma(at: 1 min, pattern: calm)",
     },
 ];

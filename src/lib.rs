@@ -11,5 +11,6 @@ pub mod engine;
 pub mod harmonics;
 pub mod output;
 pub mod plan;
+pub mod runner;
 pub mod semantics;
 pub mod syntax;

@@ -95,10 +95,10 @@ fn the_first_sit_program_has_the_values_written() {
     let checked = anneal::semantics::check_file(&common::root().join("examples/first_sit.anneal"));
     let program = checked.program.expect("program");
     assert_eq!(program.experiment.seed, 7);
-    assert_eq!(program.experiment.dt.value, 0.02);
+    assert_eq!(program.experiment.dt.value, 0.05);
     assert_eq!(program.experiment.duration.value, 2400.0);
     assert_eq!(program.harmonics.modes, 100);
-    assert_eq!(program.harmonics.regional_per_region, 6);
+    assert_eq!(program.harmonics.regional_per_region, 1);
     assert_eq!(program.cooling.kind, "exponential");
     assert_eq!(program.cooling.param("tau"), Some(900.0));
     assert_eq!(program.landscape.sweeps.value, 2.0);
@@ -106,7 +106,7 @@ fn the_first_sit_program_has_the_values_written() {
     let song = &program.sources[1];
     assert_eq!(song.source.active_interval(), Some((900.0, 2100.0)));
     assert_eq!(program.record.observables.len(), 6);
-    assert_eq!(program.expectations.len(), 1);
+    assert_eq!(program.expectations.len(), 2);
 }
 
 #[test]

@@ -3,6 +3,8 @@
 pub mod check;
 pub mod explain;
 pub mod fmt;
+pub mod plan;
+pub mod run;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +24,10 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Explain a diagnostic code at length, with an example.
     Explain(explain::ExplainArgs),
+    /// Compile a script to its deterministic plan: YAML with hash and estimates.
+    Plan(plan::PlanArgs),
+    /// Run a script and write its results folder; exit 1 if an expectation fails.
+    Run(run::RunArgs),
 }
 
 /// Exit codes: 0 success, 1 the input has errors (or `fmt --check` found changes), 2 usage errors.
@@ -35,5 +41,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(args) => check::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Run(args) => run::run(&args),
     }
 }

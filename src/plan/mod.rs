@@ -14,6 +14,8 @@ use thiserror::Error;
 
 use crate::engine::ModeBasis;
 
+pub mod lower;
+
 /// The three families of harmonic modes of the essay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
