@@ -3,6 +3,7 @@
 pub mod check;
 pub mod explain;
 pub mod fmt;
+pub mod harmonics;
 pub mod plan;
 pub mod run;
 
@@ -24,6 +25,8 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Explain a diagnostic code at length, with an example.
     Explain(explain::ExplainArgs),
+    /// Compute the connectome harmonics of a script: table, CSV, .npy, spectrum plot, painted modes.
+    Harmonics(harmonics::HarmonicsArgs),
     /// Compile a script to its deterministic plan: YAML with hash and estimates.
     Plan(plan::PlanArgs),
     /// Run a script and write its results folder; exit 1 if an expectation fails.
@@ -41,6 +44,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Check(args) => check::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Harmonics(args) => harmonics::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Run(args) => run::run(&args),
     }
