@@ -294,3 +294,70 @@ fn record(judged: &Judged) -> CrossRunRecord {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn curves_scenario() -> Scenario {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid/curves.anneal");
+        let checked = crate::semantics::check_file(&path);
+        checked.program.expect("curves.anneal checks").scenarios[0].clone()
+    }
+
+    #[test]
+    fn items_are_the_product_of_the_axes_with_the_last_axis_fastest() {
+        let scenario = curves_scenario();
+        let all = items(&scenario);
+        let lengths: Vec<usize> = scenario.axes.iter().map(|a| a.items.len()).collect();
+        assert_eq!(all.len(), lengths.iter().product::<usize>());
+        let label = |item: &Item, axis: usize| item.choice[axis].1.clone();
+        let last = scenario.axes.len() - 1;
+        assert_eq!(label(&all[1], last), scenario.axes[last].items[1].label);
+        assert_eq!(label(&all[1], 0), scenario.axes[0].items[0].label);
+        assert_eq!(
+            label(&all[lengths[last]], last),
+            scenario.axes[last].items[0].label
+        );
+        let mut seen: Vec<Vec<(String, String)>> = all.iter().map(|i| i.choice.clone()).collect();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), all.len(), "every item is a different choice");
+    }
+
+    #[test]
+    fn a_statistic_with_runs_averages_the_matching_items_only() {
+        let scenario = curves_scenario();
+        let slots = statistics(&scenario.expectations).len();
+        let records: Vec<ItemRecord> = items(&scenario)
+            .iter()
+            .map(|item| ItemRecord {
+                index: item.index,
+                parameters: item.choice.iter().cloned().collect(),
+                seed: 0,
+                plan_hash: String::new(),
+                quantities: BTreeMap::new(),
+                // Items with cooling "0" measure -(index), the others +1: the mean over
+                // cooling "0" is negative, so `>= 0` fails with that mean shown.
+                measures: vec![
+                    if item.choice[0].1 == "0" {
+                        -(item.index as f64) - 1.0
+                    } else {
+                        1.0
+                    };
+                    slots
+                ],
+            })
+            .collect();
+        let matching: Vec<f64> = records
+            .iter()
+            .filter(|r| r.parameters["cooling"] == "0")
+            .map(|r| r.measures[0])
+            .collect();
+        let expected = matching.iter().sum::<f64>() / matching.len() as f64;
+        let report = report(&scenario, records);
+        assert!(report.expectation_errors.is_empty());
+        assert!(!report.expectations[0].passed);
+        assert_eq!(report.expectations[0].comparisons[0].lhs, expected);
+    }
+}
