@@ -12,5 +12,6 @@ pub mod harmonics;
 pub mod output;
 pub mod plan;
 pub mod runner;
+pub mod scenario;
 pub mod semantics;
 pub mod syntax;

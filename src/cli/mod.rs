@@ -6,6 +6,7 @@ pub mod fmt;
 pub mod harmonics;
 pub mod plan;
 pub mod run;
+pub mod test;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Run a script and write its results folder; exit 1 if an expectation fails.
     Run(run::RunArgs),
+    /// Run every scenario under a folder, judge it and compare it with its snapshots.
+    Test(test::TestArgs),
 }
 
 /// Exit codes: 0 success, 1 the input has errors (or `fmt --check` found changes), 2 usage errors.
@@ -47,5 +50,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Harmonics(args) => harmonics::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Test(args) => test::run(&args),
     }
 }

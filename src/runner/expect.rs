@@ -69,11 +69,20 @@ fn op_text(op: CompareOp) -> &'static str {
 /// Judges every expectation. An expectation whose statistic cannot be computed (for example a
 /// window with no samples) is an error naming it, never a silent pass or a made-up value.
 pub fn judge(expectations: &[Expectation], traces: &Traces) -> Result<Vec<Judged>, String> {
+    judge_with(expectations, &|s| statistic(s, traces))
+}
+
+/// Judges every expectation with `measure` giving the value of each statistic (a scenario
+/// measures a statistic over several runs).
+pub fn judge_with(
+    expectations: &[Expectation],
+    measure: &dyn Fn(&Statistic) -> Result<f64, String>,
+) -> Result<Vec<Judged>, String> {
     expectations
         .iter()
         .map(|expectation| {
             let mut comparisons = Vec::new();
-            let passed = predicate(&expectation.predicate, traces, &mut comparisons)
+            let passed = predicate(&expectation.predicate, measure, &mut comparisons)
                 .map_err(|error| format!("`{}`: {error}", expectation.text))?;
             Ok(Judged {
                 text: expectation.text.clone(),
@@ -86,12 +95,12 @@ pub fn judge(expectations: &[Expectation], traces: &Traces) -> Result<Vec<Judged
 
 fn predicate(
     predicate: &Predicate,
-    traces: &Traces,
+    measure: &dyn Fn(&Statistic) -> Result<f64, String>,
     comparisons: &mut Vec<Comparison>,
 ) -> Result<bool, String> {
     Ok(match predicate {
         Predicate::Compare { lhs, op, rhs } => {
-            let (a, b) = (operand(lhs, traces)?, operand(rhs, traces)?);
+            let (a, b) = (operand(lhs, measure)?, operand(rhs, measure)?);
             let holds = match op {
                 CompareOp::Lt => a < b,
                 CompareOp::Le => a <= b,
@@ -110,26 +119,29 @@ fn predicate(
         }
         // Both sides are always evaluated so that every measured value is reported.
         Predicate::And(a, b) => {
-            let first = self::predicate(a, traces, comparisons)?;
-            let second = self::predicate(b, traces, comparisons)?;
+            let first = self::predicate(a, measure, comparisons)?;
+            let second = self::predicate(b, measure, comparisons)?;
             first && second
         }
         Predicate::Or(a, b) => {
-            let first = self::predicate(a, traces, comparisons)?;
-            let second = self::predicate(b, traces, comparisons)?;
+            let first = self::predicate(a, measure, comparisons)?;
+            let second = self::predicate(b, measure, comparisons)?;
             first || second
         }
-        Predicate::Not(inner) => !self::predicate(inner, traces, comparisons)?,
+        Predicate::Not(inner) => !self::predicate(inner, measure, comparisons)?,
     })
 }
 
-fn operand(operand: &Operand, traces: &Traces) -> Result<f64, String> {
+fn operand(
+    operand: &Operand,
+    measure: &dyn Fn(&Statistic) -> Result<f64, String>,
+) -> Result<f64, String> {
     let value = match operand {
         Operand::Constant(scalar) => scalar.value,
-        Operand::Statistic(statistic) => self::statistic(statistic, traces)?,
-        Operand::Negate(inner) => -self::operand(inner, traces)?,
+        Operand::Statistic(statistic) => measure(statistic)?,
+        Operand::Negate(inner) => -self::operand(inner, measure)?,
         Operand::Arith { op, lhs, rhs } => {
-            let (a, b) = (self::operand(lhs, traces)?, self::operand(rhs, traces)?);
+            let (a, b) = (self::operand(lhs, measure)?, self::operand(rhs, measure)?);
             match op {
                 ArithOp::Add => a + b,
                 ArithOp::Sub => a - b,

@@ -43,7 +43,7 @@ pub struct Prepared {
 /// `seed` when given.
 pub fn prepare(path: &Path, seed: Option<u64>) -> Result<Prepared, Box<Failure>> {
     let checked = crate::semantics::check_file(path);
-    let mut warnings: Vec<Diagnostic> = checked
+    let warnings: Vec<Diagnostic> = checked
         .diagnostics
         .iter()
         .filter(|d| !d.is_error())
@@ -73,13 +73,25 @@ pub fn prepare(path: &Path, seed: Option<u64>) -> Result<Prepared, Box<Failure>>
     if let Some(seed) = seed {
         program.experiment.seed = seed;
     }
+    let script_dir = path.parent().unwrap_or(Path::new("."));
+    prepare_program(program, sources, warnings, script_dir)
+}
+
+/// Builds the connectome, lowers and builds the basis of an already checked `program` (for
+/// example one scenario item), whose files are in `sources` and whose relative paths are
+/// relative to `script_dir`; `warnings` are the check's warnings, kept in the result.
+pub fn prepare_program(
+    program: Program,
+    sources: SourceMap,
+    mut warnings: Vec<Diagnostic>,
+    script_dir: &Path,
+) -> Result<Prepared, Box<Failure>> {
     let fail = |diagnostics: Vec<Diagnostic>, sources: SourceMap| {
         Box::new(Failure {
             diagnostics,
             sources,
         })
     };
-    let script_dir = path.parent().unwrap_or(Path::new("."));
     let (connectome, import_warnings) =
         match basis::build_connectome(&program.connectome.value, script_dir) {
             Ok(built) => built,
