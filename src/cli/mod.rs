@@ -4,6 +4,7 @@ pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod plan;
+pub mod repl;
 pub mod run;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Run a script and write its results folder; exit 1 if an expectation fails.
     Run(run::RunArgs),
+    /// Load a script and step through it interactively, looking inside the engine.
+    Repl(repl::ReplArgs),
 }
 
 /// Exit codes: 0 success, 1 the input has errors (or `fmt --check` found changes), 2 usage errors.
@@ -43,5 +46,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Explain(args) => explain::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Repl(args) => repl::run(&args),
     }
 }
