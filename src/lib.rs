@@ -11,6 +11,7 @@ pub mod engine;
 pub mod harmonics;
 pub mod output;
 pub mod plan;
+pub mod repl;
 pub mod runner;
 pub mod scenario;
 pub mod semantics;

@@ -5,6 +5,7 @@ pub mod explain;
 pub mod fmt;
 pub mod harmonics;
 pub mod plan;
+pub mod repl;
 pub mod run;
 pub mod test;
 
@@ -34,6 +35,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run every scenario under a folder, judge it and compare it with its snapshots.
     Test(test::TestArgs),
+    /// Load a script and step through it interactively, looking inside the engine.
+    Repl(repl::ReplArgs),
 }
 
 /// Exit codes: 0 success, 1 the input has errors (or `fmt --check` found changes), 2 usage errors.
@@ -51,5 +54,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Plan(args) => plan::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Repl(args) => repl::run(&args),
     }
 }
