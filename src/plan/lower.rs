@@ -644,7 +644,8 @@ impl Lowerer<'_> {
         settings.hebb_rate = declared.plasticity.rate.value;
         settings.relax_rate = declared.plasticity.decay.value;
         settings.crystallisation_window_steps = ((WINDOW_SECONDS / self.dt).round() as u64).max(1);
-        let nodes: Vec<String> = match declared.level {
+        let level = declared.effective_level(!self.context.region_names.is_empty());
+        let nodes: Vec<String> = match level {
             LandscapeLevel::Regions => self.context.region_names.clone(),
             LandscapeLevel::Nodes => (0..self.context.node_count)
                 .map(|i| format!("node{i}"))
@@ -661,7 +662,7 @@ impl Lowerer<'_> {
         for pattern in &declared.patterns {
             let spins: Vec<i8> = match &pattern.kind {
                 program::PatternKind::Regions(names) => {
-                    if declared.level != LandscapeLevel::Regions {
+                    if level != LandscapeLevel::Regions {
                         self.unsupported(
                             pattern.loc,
                             "a pattern by region names needs `landscape on regions`".to_string(),

@@ -277,7 +277,10 @@ pub fn build_basis(
             edges.push((i, j, *weight));
         }
     }
-    let level = match program.landscape.level {
+    let level = match program
+        .landscape
+        .effective_level(connectome.regions().is_some())
+    {
         program::LandscapeLevel::Regions => LandscapeLevel::Regions,
         program::LandscapeLevel::Nodes => LandscapeLevel::Nodes,
     };

@@ -1688,6 +1688,7 @@ impl<'l> Checker<'l> {
             }
         }
         Some(Landscape {
+            declared: true,
             level: level_kind,
             temperature,
             couplings,
@@ -2253,6 +2254,7 @@ impl<'l> Checker<'l> {
             loc: here,
         });
         let landscape = gathered.landscape.unwrap_or(Landscape {
+            declared: false,
             level: LandscapeLevel::Regions,
             temperature: LandscapeTemperature::Scale(Scalar {
                 value: 0.5,

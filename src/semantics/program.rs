@@ -341,6 +341,9 @@ pub struct Plasticity {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Landscape {
     pub level: LandscapeLevel,
+    /// Whether the script declared the landscape. An undeclared landscape is on regions when the
+    /// connectome has regions and on nodes otherwise (model.md §5).
+    pub declared: bool,
     pub temperature: LandscapeTemperature,
     pub couplings: Couplings,
     /// Metropolis sweeps per second of simulated time (Hz).
@@ -348,6 +351,18 @@ pub struct Landscape {
     pub plasticity: Plasticity,
     pub patterns: Vec<Pattern>,
     pub loc: Loc,
+}
+
+impl Landscape {
+    /// The level the landscape runs on: as declared, or for an undeclared landscape, regions when
+    /// the connectome has them and nodes otherwise.
+    pub fn effective_level(&self, connectome_has_regions: bool) -> LandscapeLevel {
+        if self.declared || connectome_has_regions {
+            self.level
+        } else {
+            LandscapeLevel::Nodes
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
