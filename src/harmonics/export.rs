@@ -117,30 +117,25 @@ pub fn write_spectrum_csv(path: &Path, h: &Harmonics, c: &Connectome) -> Result<
     std::fs::write(path, spectrum_csv(h, c)).map_err(|e| io_error(path, e))
 }
 
-/// The mode vectors as a `.npy` file (n × M, little-endian f64, Fortran order, as stored), which
-/// `numpy.load` reads into an array whose column m is mode m.
-pub fn vectors_npy(h: &Harmonics) -> Vec<u8> {
+/// The mode vectors as a `.npy` file (n × M, little-endian f64, C order, through the project's
+/// one `.npy` writer), which `numpy.load` reads into an array whose column m is mode m.
+pub fn vectors_npy(h: &Harmonics) -> Result<Vec<u8>, ExportError> {
     let (rows, cols) = h.vectors.shape();
-    let mut header =
-        format!("{{'descr': '<f8', 'fortran_order': True, 'shape': ({rows}, {cols}), }}");
-    // Magic (6) + version (2) + header length (2) + header + newline, padded to a multiple of 64.
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + rows * cols * 8);
-    out.extend_from_slice(b"\x93NUMPY\x01\x00");
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    for x in h.vectors.iter() {
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out
+    let row_major: Vec<f64> = (0..rows)
+        .flat_map(|i| (0..cols).map(move |m| (i, m)))
+        .map(|(i, m)| h.vectors[(i, m)])
+        .collect();
+    crate::output::npy::encode_f64("vectors", &[rows, cols], &row_major).map_err(|e| {
+        ExportError::Io {
+            path: "vectors.npy".to_string(),
+            message: e.to_string(),
+        }
+    })
 }
 
 /// Writes [`vectors_npy`] to `path`.
 pub fn write_vectors_npy(path: &Path, h: &Harmonics) -> Result<(), ExportError> {
-    std::fs::write(path, vectors_npy(h)).map_err(|e| io_error(path, e))
+    std::fs::write(path, vectors_npy(h)?).map_err(|e| io_error(path, e))
 }
 
 /// Registers the bundled DejaVu Sans for plotters (needed for any text); safe to call repeatedly.
@@ -483,7 +478,7 @@ mod tests {
         let second: Vec<&str> = csv.lines().nth(2).unwrap().split(',').collect();
         assert_eq!(second[1], "CSH");
         assert_eq!(second[3].parse::<f64>().unwrap(), h.modes[1].eigenvalue);
-        let npy = vectors_npy(&h);
+        let npy = vectors_npy(&h).unwrap();
         assert_eq!(&npy[..6], b"\x93NUMPY");
         let header_len = u16::from_le_bytes([npy[8], npy[9]]) as usize;
         assert_eq!((10 + header_len) % 64, 0);
