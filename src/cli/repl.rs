@@ -44,7 +44,8 @@ fn handle(session: &mut Session, line: &str) -> Flow {
             flow
         }
         Err(text) => {
-            let text = if text.starts_with("error") {
+            // One-line messages get the `error:` prefix; rendered diagnostics carry their own.
+            let text = if text.trim_end().contains('\n') || text.starts_with("error") {
                 text
             } else {
                 format!("error: {text}")

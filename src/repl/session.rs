@@ -1,26 +1,42 @@
-//! The state of a REPL session: the prepared script, its live engine, and the history of the
-//! quantities sampled as the engine advances (for the sparklines of `:show`).
+//! The state of a REPL session: the prepared script, its live engine, the history of the
+//! quantities sampled as the engine advances (for the sparklines of `:show`), the values set
+//! with `:set`, and the scope in which typed expressions are evaluated.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::diagnostics::{RenderOptions, render_all};
-use crate::engine::Engine;
-use crate::plan::Band;
-use crate::runner::{self, Prepared};
+use crate::diagnostics::{FileId, RenderOptions, render_all};
+use crate::engine::schedule::{CoolingClock, envelope_value};
+use crate::engine::{Engine, EngineView, EventKind};
+use crate::plan::{Action, Band};
+use crate::runner::{self, Failure, Prepared};
+use crate::semantics::FsLoader;
+use crate::semantics::units::Dim;
+use crate::semantics::value::Value;
+use crate::syntax::ast::StatementKind;
 
-use super::command::{Advance, COMMANDS, Command};
+use super::command::{Advance, COMMANDS, Command, EventName, Until};
+use super::scope::PromptScope;
 
 /// Samples of each quantity kept for the sparkline.
 const HISTORY_LENGTH: usize = 40;
 /// A long `:step` is sampled this many times, so the sparkline shows its course.
 const SAMPLES_PER_STEP_COMMAND: u64 = 20;
+/// Steps between two looks at the Ctrl-C flag during a long `:step` or `:run`.
+const INTERRUPT_CHUNK: u64 = 200;
 
-/// The quantities `:show` knows, with their units (`1` for dimensionless ratios).
+/// The quantities `:show` and `:run until` know, with their units (`1` for dimensionless
+/// ratios); the names are those of the recorded columns. `overlap.PATTERN` is known too for
+/// each pattern of the landscape.
 pub const QUANTITIES: &[(&str, &str)] = &[
     ("time", "s"),
     ("temperature", "1"),
+    ("temperature.csh", "1"),
+    ("temperature.rsh", "1"),
+    ("temperature.ssh", "1"),
     ("bath", "1"),
     ("integration", "1"),
     ("consonance", "1"),
@@ -31,11 +47,18 @@ pub const QUANTITIES: &[(&str, &str)] = &[
     ("landscape_energy", "1"),
 ];
 
+/// The settings of the experiment that `:set` can change besides the script's `let`s.
+const SETTABLE: &[&str] = &["cooling", "seed", "dt", "duration"];
+
 /// A script loaded into the session, with its engine.
 struct Loaded {
     path: PathBuf,
+    /// The script's text as loaded (`:set` recompiles this text, not the file as it is now).
+    text: String,
     prepared: Prepared,
     engine: Engine,
+    /// The values given with `:set`, by name: the text typed and its value.
+    overrides: BTreeMap<String, (String, Value)>,
 }
 
 /// What the caller should do after a command.
@@ -45,39 +68,90 @@ pub enum Flow {
     Quit,
 }
 
+/// Why the engine stopped advancing.
+enum Stopped {
+    /// It went as far as asked.
+    Reached,
+    /// The `:run until` target was met; the text says how.
+    Met(String),
+    /// Ctrl-C.
+    Interrupted,
+    /// The experiment ended first.
+    End,
+}
+
 /// A REPL session.
-#[derive(Default)]
 pub struct Session {
     loaded: Option<Loaded>,
-    history: BTreeMap<&'static str, Vec<f64>>,
+    history: BTreeMap<String, Vec<f64>>,
+    scope: PromptScope,
+    interrupt: Arc<AtomicBool>,
+    render: RenderOptions,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new()
+    }
 }
 
 impl Session {
-    /// A session with no script loaded.
+    /// A session with no script loaded, rendering diagnostics without colour.
     pub fn new() -> Session {
-        Session::default()
+        Session {
+            loaded: None,
+            history: BTreeMap::new(),
+            scope: PromptScope::empty(),
+            interrupt: Arc::new(AtomicBool::new(false)),
+            render: RenderOptions::plain(),
+        }
+    }
+
+    /// Renders diagnostics with these options from now on (colour at a terminal).
+    pub fn set_render_options(&mut self, options: RenderOptions) {
+        self.render = options;
+    }
+
+    /// The flag a Ctrl-C handler sets to stop a long `:step` or `:run`; the session looks at
+    /// it between chunks of steps and clears it when a command starts.
+    pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.interrupt)
+    }
+
+    /// The names an expression typed now can use (script, prompt definitions), sorted.
+    pub fn names_in_scope(&self) -> Vec<String> {
+        self.scope.names()
+    }
+
+    /// The quantities `:show` and `:run until` know for the loaded plan.
+    pub fn quantity_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = QUANTITIES.iter().map(|(n, _)| n.to_string()).collect();
+        if let Some(landscape) = self
+            .loaded
+            .as_ref()
+            .and_then(|l| l.prepared.lowered.plan.landscape.as_ref())
+        {
+            names.extend(
+                landscape
+                    .patterns
+                    .iter()
+                    .map(|p| format!("overlap.{}", p.name)),
+            );
+        }
+        names
+    }
+
+    fn failure(&self, failure: &Failure) -> String {
+        render_all(&failure.diagnostics, &failure.sources, self.render)
     }
 
     /// Loads and compiles the script at `path`, replacing the current one on success. Errors are
-    /// rendered as `anneal check` renders them (plain, so transcripts stay stable).
+    /// rendered as `anneal check` renders them.
     pub fn load(&mut self, path: &Path) -> Result<String, String> {
-        let prepared = match runner::prepare(path, None) {
-            Ok(prepared) => prepared,
-            Err(failure) => {
-                return Err(render_all(
-                    &failure.diagnostics,
-                    &failure.sources,
-                    RenderOptions::plain(),
-                ));
-            }
-        };
+        let prepared = runner::prepare(path, None).map_err(|failure| self.failure(&failure))?;
         let engine = Engine::new(&prepared.lowered.plan, &prepared.basis)
             .map_err(|error| format!("error: the engine cannot start: {error}"))?;
-        let mut text = render_all(
-            &prepared.warnings,
-            &prepared.sources,
-            RenderOptions::plain(),
-        );
+        let mut text = render_all(&prepared.warnings, &prepared.sources, self.render);
         let plan = &prepared.lowered.plan;
         let _ = writeln!(
             text,
@@ -88,10 +162,15 @@ impl Session {
             plan.n_steps,
             plan.dt
         );
+        // The main script is the first file of a check.
+        let script = prepared.sources.text(FileId(0)).to_string();
+        self.scope = PromptScope::of_script(path, &script, &HashMap::new());
         self.loaded = Some(Loaded {
             path: path.to_path_buf(),
+            text: script,
             prepared,
             engine,
+            overrides: BTreeMap::new(),
         });
         self.history.clear();
         self.sample();
@@ -100,18 +179,23 @@ impl Session {
 
     /// Runs one command and returns its output text (errors as `Err`).
     pub fn execute(&mut self, command: &Command) -> Result<(String, Flow), String> {
+        self.interrupt.store(false, Ordering::SeqCst);
         let text = match command {
             Command::Nothing => String::new(),
             Command::Quit => return Ok((String::new(), Flow::Quit)),
             Command::Help(topic) => help(topic.as_deref())?,
             Command::Load(file) => self.load(Path::new(file))?,
             Command::Step(advance) => self.step(advance)?,
+            Command::Run(until) => self.run_until(until)?,
             Command::Show(quantity) => self.show(quantity)?,
             Command::Modes(top) => self.modes(*top)?,
             Command::Landscape => self.landscape()?,
             Command::Sources => self.sources()?,
             Command::Plan => self.plan()?,
+            Command::Set { name, expression } => self.set(name, expression)?,
             Command::Reset => self.reset()?,
+            Command::Save(folder) => self.save(Path::new(folder))?,
+            Command::Evaluate(line) => self.scope.evaluate(line, self.render)?,
         };
         Ok((text, Flow::Continue))
     }
@@ -122,88 +206,226 @@ impl Session {
             .ok_or_else(|| "no script is loaded (use `:load FILE`)".to_string())
     }
 
-    fn step(&mut self, advance: &Advance) -> Result<String, String> {
-        let loaded = self.loaded()?;
-        let (n_steps, dt) = (
-            loaded.prepared.lowered.plan.n_steps,
-            loaded.prepared.lowered.plan.dt,
-        );
-        let now = loaded.engine.current_step();
-        let wanted = match advance {
-            Advance::Steps(steps) => *steps,
-            Advance::Seconds(seconds) => (seconds / dt).round() as u64,
-        };
-        let left = n_steps - now;
-        if left == 0 {
-            return Err(format!(
-                "the experiment is over (step {now} of {n_steps}); `:reset` starts it again"
-            ));
-        }
-        let steps = wanted.min(left);
-        let chunk = steps.div_ceil(SAMPLES_PER_STEP_COMMAND).max(1);
-        let mut done = 0;
-        while done < steps {
-            let n = chunk.min(steps - done);
-            let loaded = self.loaded.as_mut().expect("checked above");
+    /// Advances up to `steps` steps (not past the end of the experiment), sampling the
+    /// history every `sample_every` steps and at the end, looking at the Ctrl-C flag between
+    /// chunks, and stopping early when `target` (looked at after every step) says so.
+    fn advance(
+        &mut self,
+        steps: u64,
+        sample_every: u64,
+        mut target: Option<&mut dyn FnMut(&EngineView<'_>) -> Option<String>>,
+    ) -> Result<Stopped, String> {
+        let names = self.quantity_names();
+        let loaded = self
+            .loaded
+            .as_mut()
+            .ok_or("no script is loaded (use `:load FILE`)")?;
+        let start = loaded.engine.current_step();
+        let n_steps = loaded.prepared.lowered.plan.n_steps;
+        let end = start.saturating_add(steps).min(n_steps);
+        let sample_every = sample_every.max(1);
+        while loaded.engine.current_step() < end {
+            let now = loaded.engine.current_step();
+            let next_sample = start + ((now - start) / sample_every + 1) * sample_every;
+            let n = if target.is_some() {
+                1
+            } else {
+                (end - now).min(INTERRUPT_CHUNK).min(next_sample - now)
+            };
             loaded
                 .engine
                 .step(n)
                 .map_err(|error| format!("error: the engine stopped: {error}"))?;
-            done += n;
-            self.sample();
+            let now = loaded.engine.current_step();
+            if (now - start) % sample_every == 0 || now == end {
+                sample_into(loaded, &names, &mut self.history);
+            }
+            if let Some(target) = target.as_mut()
+                && let Some(met) = target(&loaded.engine.state())
+            {
+                if (now - start) % sample_every != 0 && now != end {
+                    sample_into(loaded, &names, &mut self.history);
+                }
+                return Ok(Stopped::Met(met));
+            }
+            if self.interrupt.load(Ordering::SeqCst) {
+                if (now - start) % sample_every != 0 {
+                    sample_into(loaded, &names, &mut self.history);
+                }
+                return Ok(Stopped::Interrupted);
+            }
         }
+        Ok(if end < start.saturating_add(steps) {
+            Stopped::End
+        } else {
+            Stopped::Reached
+        })
+    }
+
+    /// `step N of M  t = X s  T = Y`.
+    fn position(&self) -> Result<String, String> {
         let loaded = self.loaded()?;
         let view = loaded.engine.state();
-        let mut text = format!(
+        Ok(format!(
             "step {} of {}  t = {} s  T = {:.4}",
             view.step(),
-            n_steps,
+            loaded.prepared.lowered.plan.n_steps,
             format_number(view.time()),
             view.temperature()
+        ))
+    }
+
+    /// Refuses to advance an experiment that is over.
+    fn not_over(&self) -> Result<(), String> {
+        let loaded = self.loaded()?;
+        let (now, n_steps) = (
+            loaded.engine.current_step(),
+            loaded.prepared.lowered.plan.n_steps,
         );
-        if steps < wanted {
-            let _ = write!(text, "  (stopped at the end of the experiment)");
+        if now >= n_steps {
+            return Err(format!(
+                "the experiment is over (step {now} of {n_steps}); `:reset` starts it again"
+            ));
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, advance: &Advance) -> Result<String, String> {
+        self.not_over()?;
+        let dt = self.loaded()?.prepared.lowered.plan.dt;
+        let wanted = match advance {
+            Advance::Steps(steps) => *steps,
+            Advance::Seconds(seconds) => (seconds / dt).round() as u64,
+        };
+        let sample_every = wanted.div_ceil(SAMPLES_PER_STEP_COMMAND);
+        let stopped = self.advance(wanted, sample_every, None)?;
+        let mut text = self.position()?;
+        match stopped {
+            Stopped::End => text.push_str("  (stopped at the end of the experiment)"),
+            Stopped::Interrupted => text.push_str("  (interrupted by Ctrl-C)"),
+            Stopped::Reached | Stopped::Met(_) => {}
         }
         text.push('\n');
         Ok(text)
     }
 
+    fn run_until(&mut self, until: &Until) -> Result<String, String> {
+        self.not_over()?;
+        let loaded = self.loaded()?;
+        let plan = &loaded.prepared.lowered.plan;
+        let (now, n_steps, dt) = (loaded.engine.current_step(), plan.n_steps, plan.dt);
+        let left = n_steps - now;
+        // A run to the end samples the sparkline about twice as often as it holds samples.
+        let sample_every = (n_steps / (2 * HISTORY_LENGTH as u64)).max(1);
+        let (stopped, goal) = match until {
+            Until::Time(seconds) => {
+                let target = (seconds / dt).round();
+                if target <= now as f64 {
+                    return Err(format!(
+                        "t = {} s is not ahead: the engine is at t = {} s",
+                        format_number(*seconds),
+                        format_number(now as f64 * dt)
+                    ));
+                }
+                let steps = if target >= n_steps as f64 {
+                    left + 1
+                } else {
+                    target as u64 - now
+                };
+                let stopped = self.advance(steps, steps.min(left).div_ceil(20), None)?;
+                (stopped, format!("t = {} s", format_number(*seconds)))
+            }
+            Until::Event(event) => {
+                let kind = match event {
+                    EventName::Disintegration => EventKind::Disintegration,
+                    EventName::Crystallisation => EventKind::Crystallisation,
+                    EventName::Reheat => EventKind::Reheat,
+                };
+                let seen = loaded.engine.recorder().events_of(kind).count();
+                let mut target = |view: &EngineView<'_>| {
+                    let mut of_kind = view.events().iter().filter(|e| e.kind == kind);
+                    of_kind.nth(seen).map(|event| {
+                        format!(
+                            "{} at t = {} s (T = {:.4}, overlap with the held attractor {:.4})",
+                            event_name(kind),
+                            format_number(event.step as f64 * dt),
+                            event.temperature,
+                            event.overlap
+                        )
+                    })
+                };
+                // One step more than is left, so that running out is `Stopped::End`.
+                let stopped = self.advance(left + 1, sample_every, Some(&mut target))?;
+                (stopped, format!("event {}", event.name()))
+            }
+            Until::Condition {
+                quantity: name,
+                comparison,
+                threshold,
+            } => {
+                let known = self.quantity_names();
+                if !known.contains(name) {
+                    return Err(unknown_quantity(name, &known));
+                }
+                let goal = format!("{name} {} {}", comparison.symbol(), threshold);
+                let value = quantity(&loaded.engine.state(), name).unwrap_or(f64::NAN);
+                if comparison.holds(value, *threshold) {
+                    return Ok(format!(
+                        "`{goal}` holds already ({name} = {}); nothing to run\n",
+                        format_number(value)
+                    ));
+                }
+                let mut target = |view: &EngineView<'_>| {
+                    let value = quantity(view, name)?;
+                    comparison
+                        .holds(value, *threshold)
+                        .then(|| format!("{name} = {}", format_number(value)))
+                };
+                let stopped = self.advance(left + 1, sample_every, Some(&mut target))?;
+                (stopped, format!("`{goal}`"))
+            }
+        };
+        let position = self.position()?;
+        Ok(match stopped {
+            Stopped::Met(how) => format!("{position}\n  reached: {how}\n"),
+            Stopped::Reached => format!("{position}\n  reached {goal}\n"),
+            Stopped::Interrupted => {
+                format!("{position}  (interrupted by Ctrl-C before {goal})\n")
+            }
+            Stopped::End => {
+                format!("{position}\n  the experiment ended before {goal} was reached\n")
+            }
+        })
+    }
+
     /// Appends the current value of every quantity to its history.
     fn sample(&mut self) {
-        let Some(loaded) = &self.loaded else { return };
-        let view = loaded.engine.state();
-        for (name, _) in QUANTITIES {
-            let value = quantity(&view, name).expect("listed quantity");
-            let history = self.history.entry(name).or_default();
-            history.push(value);
-            if history.len() > HISTORY_LENGTH {
-                history.remove(0);
-            }
+        let names = self.quantity_names();
+        if let Some(loaded) = &self.loaded {
+            sample_into(loaded, &names, &mut self.history);
         }
     }
 
     fn show(&self, name: &str) -> Result<String, String> {
         let loaded = self.loaded()?;
-        let Some((key, unit)) = QUANTITIES.iter().find(|(key, _)| *key == name) else {
-            return Err(format!(
-                "unknown quantity `{name}`; known: {}",
-                QUANTITIES
-                    .iter()
-                    .map(|(key, _)| *key)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        };
+        let known = self.quantity_names();
+        if !known.iter().any(|k| k == name) {
+            return Err(unknown_quantity(name, &known));
+        }
+        let unit = QUANTITIES
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map_or("1", |(_, unit)| unit);
         let view = loaded.engine.state();
-        let value = quantity(&view, key).expect("listed quantity");
-        let unit = if *unit == "1" {
+        let value = quantity(&view, name).ok_or_else(|| format!("`{name}` has no value now"))?;
+        let unit = if unit == "1" {
             String::new()
         } else {
             format!(" {unit}")
         };
-        let history = self.history.get(key).map(Vec::as_slice).unwrap_or(&[]);
+        let history = self.history.get(name).map(Vec::as_slice).unwrap_or(&[]);
         Ok(format!(
-            "{key} = {}{unit}\n  {}  ({} samples)\n",
+            "{name} = {}{unit}\n  {}  ({} samples)\n",
             format_number(value),
             sparkline(history),
             history.len()
@@ -274,24 +496,45 @@ impl Session {
         Ok(text)
     }
 
+    /// Each source with whether it is active at the current step (any component's envelope is
+    /// non-zero) and each component's envelope value there: what the next step applies.
     fn sources(&self) -> Result<String, String> {
         let loaded = self.loaded()?;
         let plan = &loaded.prepared.lowered.plan;
         if plan.sources.is_empty() {
             return Ok("no sources\n".into());
         }
-        let mut text = String::new();
+        let now = loaded.engine.current_step();
+        let mut text = format!(
+            "at step {now} (t = {} s):\n",
+            format_number(now as f64 * plan.dt)
+        );
+        let width = plan.sources.iter().map(|s| s.name.len()).max().unwrap_or(0);
         for source in &plan.sources {
+            let values: Vec<f64> = source
+                .components
+                .iter()
+                .map(|c| envelope_value(&c.envelope, now, plan.dt))
+                .collect();
+            let active = values.iter().any(|v| *v != 0.0);
+            let components: Vec<String> = source
+                .components
+                .iter()
+                .zip(&values)
+                .map(|(component, value)| {
+                    format!(
+                        "{} {}",
+                        describe_action(&component.action),
+                        format_number(*value)
+                    )
+                })
+                .collect();
             let _ = writeln!(
                 text,
-                "{}: {} component{}",
+                "  {:<width$}  {:<8}  envelope: {}",
                 source.name,
-                source.components.len(),
-                if source.components.len() == 1 {
-                    ""
-                } else {
-                    "s"
-                }
+                if active { "active" } else { "inactive" },
+                components.join(", ")
             );
         }
         Ok(text)
@@ -300,7 +543,7 @@ impl Session {
     fn plan(&self) -> Result<String, String> {
         let loaded = self.loaded()?;
         let plan = &loaded.prepared.lowered.plan;
-        Ok(format!(
+        let mut text = format!(
             "experiment \"{}\" ({})\n  plan {}  seed {}  {} steps of {} s ({} s)\n  {} modes, now at step {}\n",
             loaded.prepared.program.experiment.name,
             loaded.path.display(),
@@ -311,7 +554,11 @@ impl Session {
             format_number(plan.n_steps as f64 * plan.dt),
             loaded.prepared.basis.modes.len(),
             loaded.engine.current_step()
-        ))
+        );
+        for (name, (expression, _)) in &loaded.overrides {
+            let _ = writeln!(text, "  set {name} = {expression}");
+        }
+        Ok(text)
     }
 
     fn reset(&mut self) -> Result<String, String> {
@@ -325,13 +572,363 @@ impl Session {
         self.sample();
         Ok("reset to step 0\n".into())
     }
+
+    /// Writes what was recorded so far as `anneal run` writes a results folder.
+    fn save(&self, folder: &Path) -> Result<String, String> {
+        let loaded = self.loaded()?;
+        let output = runner::results::collect(&loaded.prepared, &loaded.engine);
+        let path = runner::results::write(&loaded.prepared, &output, folder)
+            .map_err(|error| format!("cannot write the results: {error}"))?;
+        let plan = &loaded.prepared.lowered.plan;
+        let now = loaded.engine.current_step();
+        let mut text = format!(
+            "saved step {now} of {} (t = {} s, {} records) to {}\n",
+            plan.n_steps,
+            format_number(now as f64 * plan.dt),
+            output.traces.times.len(),
+            path.display()
+        );
+        for judged in &output.judged {
+            let _ = writeln!(
+                text,
+                "  {} expect {}  ({})",
+                if judged.passed { "pass" } else { "FAIL" },
+                judged.text,
+                judged.describe()
+            );
+        }
+        for error in &output.expectation_errors {
+            let _ = writeln!(text, "  FAIL {error}");
+        }
+        Ok(text)
+    }
+
+    /// `:set NAME = EXPR`: evaluates the expression in the prompt's scope, recompiles the
+    /// script with it, and continues from the current state when only schedules changed.
+    fn set(&mut self, name: &str, expression: &str) -> Result<String, String> {
+        // Refuse a name `:set` cannot change before evaluating anything.
+        Target::of(name, self.loaded()?)?;
+        let value = self.scope.value_of(expression, self.render)?;
+        let loaded = self.loaded()?;
+        let mut overrides = loaded.overrides.clone();
+        overrides.insert(name.to_string(), (expression.to_string(), value));
+        let let_values: HashMap<String, Value> = overrides
+            .iter()
+            .filter(|(name, _)| matches!(Target::of(name, loaded), Ok(Target::Let)))
+            .map(|(name, (_, value))| (name.clone(), value.clone()))
+            .collect();
+        let display_name = loaded.path.display().to_string();
+        let checked = crate::semantics::check_source_with_overrides(
+            &display_name,
+            &loaded.path,
+            &loaded.text,
+            &FsLoader,
+            &let_values,
+        );
+        let (mut program, sources, warnings) =
+            runner::checked_program(checked).map_err(|failure| {
+                format!(
+                    "{}error: with `{name} = {expression}` the script does not check; nothing changed",
+                    self.failure(&failure)
+                )
+            })?;
+        for (name, (expression, value)) in &overrides {
+            if let Target::Setting(setting) = Target::of(name, loaded)? {
+                apply_setting(&mut program, setting, value)
+                    .map_err(|error| format!("`:set {name} = {expression}`: {error}"))?;
+            } else if let Target::Source = Target::of(name, loaded)? {
+                let Value::Source(source) = value else {
+                    return Err(format!(
+                        "`{name}` is a source, but `{expression}` is {}",
+                        value.describe()
+                    ));
+                };
+                if let Some(named) = program.sources.iter_mut().find(|s| &s.name == name) {
+                    named.source = source.clone();
+                }
+            }
+        }
+        let script_dir = loaded.path.parent().unwrap_or(Path::new("."));
+        let prepared = runner::prepare_program(program, sources, warnings, script_dir)
+            .map_err(|failure| {
+                format!(
+                    "{}error: with `{name} = {expression}` the script does not compile; nothing changed",
+                    self.failure(&failure)
+                )
+            })?;
+        let (engine, outcome) = continue_or_restart(loaded, &prepared)?;
+        let mut text = render_all(&prepared.warnings, &prepared.sources, self.render);
+        let continued = matches!(outcome, Outcome::Continued(_));
+        let _ = writeln!(text, "set {name} = {expression}; {}", outcome.describe());
+        let loaded = self.loaded.as_mut().expect("checked above");
+        loaded.prepared = prepared;
+        loaded.engine = engine;
+        loaded.overrides = overrides;
+        let mut scope = PromptScope::of_script(&loaded.path, &loaded.text, &let_values);
+        for note in scope.replay(&self.scope) {
+            let _ = writeln!(text, "note: {note}");
+        }
+        self.scope = scope;
+        if !continued {
+            self.history.clear();
+            self.sample();
+        }
+        Ok(text)
+    }
 }
 
-/// The value of a quantity listed in [`QUANTITIES`].
-fn quantity(view: &crate::engine::EngineView<'_>, name: &str) -> Option<f64> {
+/// What `:set` may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A top-level `let` of the script.
+    Let,
+    /// One of [`SETTABLE`].
+    Setting(&'static str),
+    /// A `source NAME = ...` of the script.
+    Source,
+}
+
+impl Target {
+    fn of(name: &str, loaded: &Loaded) -> Result<Target, String> {
+        let parsed = crate::syntax::parse(FileId(0), &loaded.text)
+            .map_err(|_| "the loaded script no longer parses; `:load` it again".to_string())?;
+        let is_let = parsed.statements.iter().any(
+            |statement| matches!(&statement.kind, StatementKind::Let { name: n, .. } if n.text == name),
+        );
+        if is_let {
+            return Ok(Target::Let);
+        }
+        if let Some(setting) = SETTABLE.iter().find(|s| **s == name) {
+            return Ok(Target::Setting(setting));
+        }
+        if loaded
+            .prepared
+            .program
+            .sources
+            .iter()
+            .any(|s| s.name == name)
+        {
+            return Ok(Target::Source);
+        }
+        Err(format!(
+            "`{name}` is not a `let` of the script, a source, nor one of {}",
+            SETTABLE.join(", ")
+        ))
+    }
+}
+
+/// Puts a value given to `:set` for an experiment setting into the program.
+fn apply_setting(
+    program: &mut crate::semantics::program::Program,
+    setting: &str,
+    value: &Value,
+) -> Result<(), String> {
+    match (setting, value) {
+        ("cooling", Value::Curve(curve)) => program.cooling = curve.clone(),
+        ("seed", Value::Number(scalar)) if scalar.dim == Dim::NONE => {
+            if scalar.value < 0.0 || scalar.value.fract() != 0.0 || scalar.value > 2f64.powi(53) {
+                return Err(format!(
+                    "a seed is a whole number ≥ 0, not {}",
+                    scalar.value
+                ));
+            }
+            program.experiment.seed = scalar.value as u64;
+        }
+        ("dt" | "duration", Value::Number(scalar)) if scalar.dim == Dim::TIME => {
+            if !(scalar.value.is_finite() && scalar.value > 0.0) {
+                return Err(format!("{setting} must be a positive time"));
+            }
+            if setting == "dt" {
+                program.experiment.dt = *scalar;
+            } else {
+                program.experiment.duration = *scalar;
+            }
+        }
+        (setting, value) => {
+            let wanted = match setting {
+                "cooling" => "a cooling curve",
+                "seed" => "a plain whole number",
+                _ => "a time",
+            };
+            return Err(format!(
+                "`{setting}` needs {wanted}, not {}",
+                value.describe()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// How `:set` carried the engine over to the new plan.
+enum Outcome {
+    /// The state was restored into the new plan; the text lists what changed.
+    Continued(String),
+    /// The engine starts again; the text says why.
+    Restarted(String),
+}
+
+impl Outcome {
+    fn describe(&self) -> String {
+        match self {
+            Outcome::Continued(what) => what.clone(),
+            Outcome::Restarted(why) => format!("{why}, so the engine restarts from step 0"),
+        }
+    }
+}
+
+/// Builds the engine for `new`: from the current state when only schedules, sources or the
+/// duration changed (same connectome, basis, time step, seed and everything else), otherwise
+/// from step 0.
+fn continue_or_restart(loaded: &Loaded, new: &Prepared) -> Result<(Engine, Outcome), String> {
+    let old = &loaded.prepared;
+    let (a, b) = (&old.lowered.plan, &new.lowered.plan);
+    let now = loaded.engine.current_step();
+    let start = || {
+        Engine::new(b, &new.basis)
+            .map_err(|error| format!("error: the engine cannot start: {error}"))
+    };
+    let mut blocking = Vec::new();
+    if old.connectome.content_hash() != new.connectome.content_hash() {
+        blocking.push("the connectome");
+    }
+    if old.basis != new.basis {
+        blocking.push("the harmonics");
+    }
+    for (differs, what) in [
+        (a.dt != b.dt, "dt"),
+        (a.seed != b.seed, "the seed"),
+        (a.field != b.field, "the field settings"),
+        (a.locking != b.locking, "the locking settings"),
+        (a.metrics != b.metrics, "the metric settings"),
+        (a.landscape != b.landscape, "the landscape"),
+        (a.record != b.record, "what is recorded"),
+        (
+            old.lowered.record_from != new.lowered.record_from,
+            "record_from",
+        ),
+    ] {
+        if differs {
+            blocking.push(what);
+        }
+    }
+    let mut changed = Vec::new();
+    for (differs, what) in [
+        (a.sources != b.sources, "the sources"),
+        (a.cooling != b.cooling, "the cooling curve"),
+        (a.sinks != b.sinks, "the sinks"),
+        (a.n_steps != b.n_steps, "the duration"),
+    ] {
+        if differs {
+            changed.push(what);
+        }
+    }
+    if !blocking.is_empty() {
+        let why = format!("{} changed", join_words(&blocking));
+        return Ok((start()?, Outcome::Restarted(why)));
+    }
+    if b.n_steps < now {
+        let why = format!(
+            "the new duration ({} steps) is shorter than the {now} steps already run",
+            b.n_steps
+        );
+        return Ok((start()?, Outcome::Restarted(why)));
+    }
+    let what = if changed.is_empty() {
+        "the plan is unchanged".to_string()
+    } else {
+        format!("{} changed", join_words(&changed))
+    };
+    if now == 0 {
+        return Ok((start()?, Outcome::Continued(format!("{what}; at step 0"))));
+    }
+    let mut state = loaded.engine.snapshot();
+    state.plan_hash = b.content_hash();
+    // A cooling curve that has not reheated yet runs on its own clock: the new curve's start.
+    if a.cooling != b.cooling && state.cooling_clock.restarts == 0 {
+        state.cooling_clock = CoolingClock::new(&b.cooling);
+    }
+    match Engine::restore(b, &new.basis, &state) {
+        Ok(engine) => Ok((
+            engine,
+            Outcome::Continued(format!(
+                "{what}; continuing from step {now} (t = {} s)",
+                format_number(now as f64 * b.dt)
+            )),
+        )),
+        Err(error) => Ok((
+            start()?,
+            Outcome::Restarted(format!("the state does not carry over ({error})")),
+        )),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_words(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn event_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Disintegration => "disintegration",
+        EventKind::Crystallisation => "crystallisation",
+        EventKind::Reheat => "reheat",
+    }
+}
+
+fn describe_action(action: &Action) -> String {
+    match action {
+        Action::Broadband { .. } => "broadband".into(),
+        Action::Drive { frequency_hz, .. } => {
+            format!("drive {} Hz", format_number(*frequency_hz))
+        }
+        Action::Metronome { frequency_hz, .. } => {
+            format!("metronome {} Hz", format_number(*frequency_hz))
+        }
+        Action::SinkSuppression { .. } => "sink suppression".into(),
+        Action::Content { pattern, .. } => format!("content {pattern}"),
+        Action::WeakenCsh { .. } => "weaken CSHW".into(),
+        Action::DetuneRegion { region, .. } => match region {
+            Some(region) => format!("detune {region}"),
+            None => "detune every region".into(),
+        },
+        Action::Restore { .. } => "restore".into(),
+    }
+}
+
+fn unknown_quantity(name: &str, known: &[String]) -> String {
+    format!("unknown quantity `{name}`; known: {}", known.join(", "))
+}
+
+/// Appends the current value of each named quantity to its history.
+fn sample_into(loaded: &Loaded, names: &[String], history: &mut BTreeMap<String, Vec<f64>>) {
+    let view = loaded.engine.state();
+    for name in names {
+        let Some(value) = quantity(&view, name) else {
+            continue;
+        };
+        let samples = history.entry(name.clone()).or_default();
+        samples.push(value);
+        if samples.len() > HISTORY_LENGTH {
+            samples.remove(0);
+        }
+    }
+}
+
+/// The value of a quantity listed in [`QUANTITIES`], or of `overlap.PATTERN`.
+fn quantity(view: &EngineView<'_>, name: &str) -> Option<f64> {
+    if let Some(pattern) = name.strip_prefix("overlap.") {
+        return view.overlap(pattern);
+    }
     Some(match name {
         "time" => view.time(),
         "temperature" => view.temperature(),
+        "temperature.csh" => view.band_temperature(Band::Csh),
+        "temperature.rsh" => view.band_temperature(Band::Rsh),
+        "temperature.ssh" => view.band_temperature(Band::Ssh),
         "bath" => view.bath(),
         "integration" => view.integration(),
         "consonance" => view.consonance(),
@@ -352,6 +949,11 @@ fn help(topic: Option<&str>) -> Result<String, String> {
             for (usage, about) in COMMANDS {
                 let _ = writeln!(text, "{usage:<22} {about}");
             }
+            let _ = writeln!(
+                text,
+                "{:<22} any other line is the language: `2 Hz * 3 s`, `let f = 40 bpm`",
+                "EXPR | let | fn | use"
+            );
         }
         Some(topic) => {
             let (usage, about) = COMMANDS
@@ -359,17 +961,22 @@ fn help(topic: Option<&str>) -> Result<String, String> {
                 .find(|(usage, _)| usage[1..].split(' ').next() == Some(topic))
                 .ok_or_else(|| format!("no command `:{topic}` (try `:help`)"))?;
             let _ = writeln!(text, "{usage}\n  {about}");
-            if topic == "show" {
+            if topic == "show" || topic == "run" {
                 let names: Vec<&str> = QUANTITIES.iter().map(|(name, _)| *name).collect();
-                let _ = writeln!(text, "  quantities: {}", names.join(", "));
+                let _ = writeln!(text, "  quantities: {}, overlap.PATTERN", names.join(", "));
+            }
+            if topic == "run" {
+                let events: Vec<&str> = EventName::ALL.iter().map(|(name, _)| *name).collect();
+                let _ = writeln!(text, "  events: {}", events.join(", "));
             }
         }
     }
     Ok(text)
 }
 
-/// Six significant digits, without noise from the last bits of the float.
-fn format_number(value: f64) -> String {
+/// Six decimals (six significant digits in scientific notation outside [0.001, 10⁶)), without
+/// trailing zeros, so the last bits of the float add no noise.
+pub fn format_number(value: f64) -> String {
     if value == 0.0 || (1e-3..1e6).contains(&value.abs()) {
         let text = format!("{value:.6}");
         let text = text.trim_end_matches('0').trim_end_matches('.');
@@ -412,11 +1019,27 @@ mod tests {
     }
 
     #[test]
+    fn numbers_lose_only_float_noise() {
+        assert_eq!(format_number(0.0), "0");
+        assert_eq!(format_number(2.0 / 3.0), "0.666667");
+        assert_eq!(format_number(1200.0), "1200");
+        assert_eq!(format_number(0.1 + 0.2), "0.3");
+        assert_eq!(format_number(-1.5), "-1.5");
+        assert_eq!(format_number(1.25e-5), "1.25000e-5");
+    }
+
+    #[test]
     fn help_knows_every_command() {
         for (usage, _) in COMMANDS {
             let name = usage[1..].split(' ').next().unwrap();
             assert!(help(Some(name)).is_ok(), "{name}");
         }
         assert!(help(Some("nope")).is_err());
+    }
+
+    #[test]
+    fn words_join_in_english() {
+        assert_eq!(join_words(&["dt"]), "dt");
+        assert_eq!(join_words(&["a", "b", "c"]), "a, b and c");
     }
 }

@@ -42,7 +42,19 @@ pub struct Prepared {
 /// Checks, lowers and builds the basis of the script at `path`, with the seed replaced by
 /// `seed` when given.
 pub fn prepare(path: &Path, seed: Option<u64>) -> Result<Prepared, Box<Failure>> {
-    let checked = crate::semantics::check_file(path);
+    let (mut program, sources, warnings) = checked_program(crate::semantics::check_file(path))?;
+    if let Some(seed) = seed {
+        program.experiment.seed = seed;
+    }
+    let script_dir = path.parent().unwrap_or(Path::new("."));
+    prepare_program(program, sources, warnings, script_dir)
+}
+
+/// The program of a check with its sources and warnings, or the check's errors (E0044 when
+/// the file declares no experiment).
+pub fn checked_program(
+    checked: crate::semantics::Checked,
+) -> Result<(Program, SourceMap, Vec<Diagnostic>), Box<Failure>> {
     let warnings: Vec<Diagnostic> = checked
         .diagnostics
         .iter()
@@ -50,7 +62,7 @@ pub fn prepare(path: &Path, seed: Option<u64>) -> Result<Prepared, Box<Failure>>
         .cloned()
         .collect();
     let sources = checked.sources;
-    let Some(mut program) = checked.program.filter(|_| {
+    let Some(program) = checked.program.filter(|_| {
         !checked
             .diagnostics
             .iter()
@@ -70,11 +82,7 @@ pub fn prepare(path: &Path, seed: Option<u64>) -> Result<Prepared, Box<Failure>>
             sources,
         }));
     };
-    if let Some(seed) = seed {
-        program.experiment.seed = seed;
-    }
-    let script_dir = path.parent().unwrap_or(Path::new("."));
-    prepare_program(program, sources, warnings, script_dir)
+    Ok((program, sources, warnings))
 }
 
 /// Builds the connectome, lowers and builds the basis of an already checked `program` (for

@@ -42,6 +42,15 @@ pub fn run(prepared: &Prepared, mut progress: impl FnMut(u64, u64)) -> Result<Ru
     engine
         .run_with_progress(PROGRESS_CHUNK, &mut progress)
         .map_err(|e| e.to_string())?;
+    Ok(collect(prepared, &engine))
+}
+
+/// Gathers what `engine` (running `prepared`'s plan) has recorded so far into a [`RunOutput`]:
+/// the traces from `record_from` on, the mode energies, the events up to the current step and
+/// the expectations judged on those traces. After a full run this is exactly what [`run`]
+/// returns; the REPL's `:save` calls it in the middle of a run.
+pub fn collect(prepared: &Prepared, engine: &Engine) -> RunOutput {
+    let plan = &prepared.lowered.plan;
     let recorder = engine.recorder();
     let record_from = prepared.lowered.record_from;
     let mut traces = Traces {
@@ -85,23 +94,24 @@ pub fn run(prepared: &Prepared, mut progress: impl FnMut(u64, u64)) -> Result<Ru
             mode_energy.push(column[row]);
         }
     }
-    let events = events(plan, &recorder.events);
+    let events = events(plan, &recorder.events, engine.current_step());
     let (judged, expectation_errors) = match judge(&prepared.program.expectations, &traces) {
         Ok(judged) => (judged, Vec::new()),
         Err(error) => (Vec::new(), vec![error]),
     };
-    Ok(RunOutput {
+    RunOutput {
         traces,
         mode_energy,
         modes,
         events,
         judged,
         expectation_errors,
-    })
+    }
 }
 
-/// Source starts and ends from the plan, and the engine's events, in time order.
-fn events(plan: &Plan, engine_events: &[crate::engine::Event]) -> Vec<EventRecord> {
+/// Source starts and ends from the plan, and the engine's events, in time order. Before the end
+/// of the run (`now < n_steps`), only what happened up to step `now` is listed.
+fn events(plan: &Plan, engine_events: &[crate::engine::Event], now: u64) -> Vec<EventRecord> {
     let mut all: Vec<(u64, String)> = Vec::new();
     for source in &plan.sources {
         let mut start = u64::MAX;
@@ -148,6 +158,9 @@ fn events(plan: &Plan, engine_events: &[crate::engine::Event]) -> Vec<EventRecor
                 event.temperature, event.overlap
             ),
         ));
+    }
+    if now < plan.n_steps {
+        all.retain(|(step, _)| *step <= now);
     }
     // Stable sort: at equal steps, sources in declaration order, then engine events.
     all.sort_by_key(|(step, _)| *step);

@@ -69,21 +69,32 @@ impl<'l> Checker<'l> {
 
     /// Checks the main script `text` (named `name`, located at `path` for relative imports).
     pub fn check_main(&mut self, name: &str, path: &Path, text: &str) -> Option<Program> {
+        self.check_main_module(name, path, text).0
+    }
+
+    /// [`Checker::check_main`], also returning the main file's module, whose scope holds the
+    /// script's top-level names (the REPL evaluates what is typed at the prompt in it).
+    pub fn check_main_module(
+        &mut self,
+        name: &str,
+        path: &Path,
+        text: &str,
+    ) -> (Option<Program>, Rc<Module>) {
         let file = self.sources.add(name, text);
+        let module = Rc::new(Module {
+            file,
+            display_name: name.to_string(),
+            scope: Default::default(),
+        });
         let parsed = match crate::syntax::parse(file, text) {
             Ok(parsed) => parsed,
             Err(errors) => {
                 for error in errors {
                     self.error(error);
                 }
-                return None;
+                return (None, module);
             }
         };
-        let module = Rc::new(Module {
-            file,
-            display_name: name.to_string(),
-            scope: Default::default(),
-        });
         self.loading.push((key_of_path(path), name.to_string()));
         let mut gathered = Gathered::default();
         self.check_statements(&module, &parsed, path, true, &mut gathered);
@@ -91,10 +102,54 @@ impl<'l> Checker<'l> {
         self.warn_unused(&module);
         let program = self.assemble(file, &parsed, gathered);
         if self.diagnostics.iter().any(Diagnostic::is_error) {
-            None
+            (None, module)
         } else {
-            program
+            (program, module)
         }
+    }
+
+    /// Checks `use`, `let` and `fn` statements typed at the REPL prompt into `module` (whose file
+    /// is the typed line); imports resolve relative to `path`. Unlike a script, a name may be
+    /// defined again: the new definition replaces the old one for what is typed afterwards.
+    pub fn check_prompt_statements(&mut self, module: &Rc<Module>, parsed: &File, path: &Path) {
+        let file = module.file;
+        for statement in &parsed.statements {
+            let redefined = match &statement.kind {
+                StatementKind::Let { name, .. } => Some(&name.text),
+                StatementKind::Function(def) => Some(&def.name.text),
+                _ => None,
+            };
+            if let Some(name) = redefined {
+                module.scope.borrow_mut().bindings.remove(name);
+            }
+            match &statement.kind {
+                StatementKind::Use(use_statement) => {
+                    self.check_use(module, use_statement, path, statement.span)
+                }
+                StatementKind::Let { name, value } => {
+                    let mut env = self.env(module);
+                    let result = self.eval(&mut env, value);
+                    self.bind(module, name, result, false);
+                }
+                StatementKind::Function(def) => self.check_function(module, def),
+                _ => self.error(
+                    Diagnostic::error(
+                        "E0014",
+                        file,
+                        statement.span,
+                        "only `use`, `let`, `fn` and expressions can be typed at the prompt",
+                    )
+                    .with_label(statement.span, "an experiment statement")
+                    .with_help("edit the script and `:load` it, or change a `let` with `:set`"),
+                ),
+            }
+        }
+    }
+
+    /// Evaluates an expression typed at the REPL prompt in `module`'s scope.
+    pub fn eval_at_prompt(&mut self, module: &Rc<Module>, expr: &Expr) -> Value {
+        let mut env = self.env(module);
+        self.eval(&mut env, expr)
     }
 
     fn warn_unused(&mut self, module: &Rc<Module>) {

@@ -6,4 +6,4 @@ pub mod format;
 pub mod guard;
 pub mod parser;
 
-pub use parser::parse;
+pub use parser::{parse, parse_expression};

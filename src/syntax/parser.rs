@@ -43,6 +43,35 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
     }
 }
 
+/// Parses `text` as one expression alone (a line typed at the REPL prompt), with spans into
+/// `text`. The same guards and operator limit as for a file apply.
+pub fn parse_expression(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
+    guard::check_text(file, text)?;
+    guard::check_nesting(file, text)?;
+    let limit = (text.len().saturating_mul(400)).max(1_000_000);
+    pest::set_call_limit(NonZeroUsize::new(limit));
+    let pairs = AnnealParser::parse(Rule::expression_line, text).map_err(|_| {
+        // A failed line is short: parse it again with pest's error detail for a precise message.
+        pest::set_error_detail(true);
+        let detailed = AnnealParser::parse(Rule::expression_line, text);
+        pest::set_error_detail(false);
+        match detailed {
+            Err(error) => syntax_error(file, text, 0, error),
+            Ok(_) => Diagnostic::error("E0001", file, Span::new(0, 0), "the parser failed"),
+        }
+    })?;
+    let line = pairs
+        .into_iter()
+        .next()
+        .expect("the expression_line rule always produces one pair");
+    check_operator_counts(file, 0, line.clone())?;
+    let expr = line
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::expr)
+        .expect("an expression line holds one expression");
+    Ok(Builder { offset: 0 }.expr(expr))
+}
+
 /// The byte ranges of text starting at lines that begin (in column 0) with a statement keyword.
 fn statement_chunks(text: &str) -> Vec<(usize, usize)> {
     const STARTERS: [&str; 13] = [
