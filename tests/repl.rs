@@ -28,17 +28,78 @@ fn transcript(script: Option<&str>, commands: &str) -> String {
     String::from_utf8(output.stdout).expect("utf-8")
 }
 
+/// Every `tests/repl/*.txt` is a transcript: its first line, `// anneal repl SCRIPT`, names
+/// the script (a comment for the REPL), the rest are typed lines. Its output is the snapshot
+/// `repl__STEM.snap`.
 #[test]
-fn every_command_on_a_ring() {
-    let commands = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/repl/session.txt"
-    ))
-    .expect("session.txt");
-    let text = transcript(Some("tests/repl/ring.anneal"), &commands);
-    // `:quit` ends the session: the `:plan` after it is never read.
-    assert_eq!(text.matches("anneal> :plan").count(), 1, "{text}");
-    insta::assert_snapshot!(text);
+fn transcripts() {
+    let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/repl");
+    let mut paths: Vec<_> = std::fs::read_dir(folder)
+        .expect("tests/repl")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 3, "{paths:?}");
+    for path in paths {
+        let commands = std::fs::read_to_string(&path).expect("transcript");
+        let script = commands
+            .lines()
+            .next()
+            .and_then(|line| line.strip_prefix("// anneal repl"))
+            .map(str::trim)
+            .filter(|script| !script.is_empty());
+        let text = transcript(script, &commands);
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if stem == "session" {
+            // `:quit` ends the session: the `:plan` after it is never read.
+            assert_eq!(text.matches("anneal> :plan").count(), 1, "{text}");
+        }
+        insta::assert_snapshot!(stem, text);
+    }
+}
+
+/// Ctrl-C (SIGINT) during a long `:run` stops it; the session goes on with the next command.
+#[test]
+fn an_interrupt_stops_a_long_run_and_keeps_the_session() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anneal"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["repl", "tests/repl/pulse.anneal"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start anneal");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // 36 million steps: minutes of work, so the signal surely arrives during the run.
+    stdin
+        .write_all(b":set duration = 100 h\n:run until 99 h\n")
+        .expect("write");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = String::new();
+    while !seen.contains("anneal> :run until 99 h") {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).expect("read") > 0, "{seen}");
+        seen.push_str(&line);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    stdin.write_all(b":show time\n:quit\n").expect("write");
+    drop(stdin);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("read");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+    assert!(
+        rest.contains("(interrupted by Ctrl-C before t = 356400 s)"),
+        "{rest}"
+    );
+    assert!(rest.contains("anneal> :show time\ntime = "), "{rest}");
 }
 
 #[test]
@@ -118,4 +179,31 @@ fn save_in_the_middle_writes_the_records_and_events_so_far() {
     let summary = std::fs::read_to_string(folder.join("summary.yaml")).expect("summary.yaml");
     // The tone starts at 5 s: not yet.
     assert!(!summary.contains("start hum"), "{summary}");
+}
+
+/// Every ```console block of docs/repl.md is a real transcript: its first line is
+/// `$ anneal repl SCRIPT`, its typed lines follow `anneal> `, and the output of `anneal repl`
+/// fed those lines is exactly the block.
+#[test]
+fn the_guide_shows_real_transcripts() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/repl.md"))
+        .expect("docs/repl.md");
+    let mut count = 0;
+    for block in doc.split("```console\n").skip(1) {
+        let block = block.split("```").next().expect("closed block");
+        let (first, shown) = block.split_once('\n').expect("a command line");
+        let script = first
+            .strip_prefix("$ anneal repl")
+            .map(str::trim)
+            .expect("blocks start with `$ anneal repl`");
+        let commands: String = shown
+            .lines()
+            .filter_map(|line| line.strip_prefix("anneal> "))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let text = transcript((!script.is_empty()).then_some(script), &commands);
+        assert_eq!(text, shown, "block {count} of docs/repl.md");
+        count += 1;
+    }
+    assert!(count >= 4, "only {count} transcripts in docs/repl.md");
 }

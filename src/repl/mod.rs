@@ -3,6 +3,7 @@
 //! Lines that are not commands are the language, evaluated in the script's scope (`scope.rs`).
 
 pub mod command;
+pub mod editing;
 pub mod scope;
 pub mod session;
 

@@ -194,14 +194,15 @@ impl PromptScope {
     }
 }
 
-/// Whether a line starts with a statement keyword (`let x = ...`) rather than an expression.
+/// Whether a line starts with a statement keyword (`let x = ...`) rather than an expression;
+/// a keyword followed by `(` is a call (`source(...)` is a builtin).
 fn starts_statement(line: &str) -> bool {
-    let first = line
-        .trim_start()
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .next()
-        .unwrap_or("");
-    STATEMENT_WORDS.contains(&first)
+    let line = line.trim_start();
+    let end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(line.len());
+    let (first, rest) = line.split_at(end);
+    STATEMENT_WORDS.contains(&first) && !rest.trim_start().starts_with('(')
 }
 
 /// A value as the prompt prints it: numbers with their SI unit, lists and records by their
@@ -314,6 +315,7 @@ mod tests {
         assert!(!scope.names().contains(&"b".to_string()));
         let error = evaluate(&mut scope, "experiment \"x\" { seed 1 }").unwrap_err();
         assert!(error.contains("E0014"), "{error}");
+        assert!(starts_statement("source s = x") && !starts_statement("source(envelope: e)"));
     }
 
     #[test]

@@ -113,7 +113,7 @@ impl Session {
     }
 
     /// The flag a Ctrl-C handler sets to stop a long `:step` or `:run`; the session looks at
-    /// it between chunks of steps and clears it when a command starts.
+    /// it between chunks of steps and clears it when a command ends.
     pub fn interrupt_flag(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.interrupt)
     }
@@ -179,7 +179,13 @@ impl Session {
 
     /// Runs one command and returns its output text (errors as `Err`).
     pub fn execute(&mut self, command: &Command) -> Result<(String, Flow), String> {
+        let result = self.dispatch(command);
+        // A Ctrl-C belongs to the command it interrupted (or arrived while none was running).
         self.interrupt.store(false, Ordering::SeqCst);
+        result
+    }
+
+    fn dispatch(&mut self, command: &Command) -> Result<(String, Flow), String> {
         let text = match command {
             Command::Nothing => String::new(),
             Command::Quit => return Ok((String::new(), Flow::Quit)),
@@ -327,7 +333,7 @@ impl Session {
                         format_number(now as f64 * dt)
                     ));
                 }
-                let steps = if target >= n_steps as f64 {
+                let steps = if target > n_steps as f64 {
                     left + 1
                 } else {
                     target as u64 - now
@@ -857,7 +863,9 @@ fn continue_or_restart(loaded: &Loaded, new: &Prepared) -> Result<(Engine, Outco
         )),
         Err(error) => Ok((
             start()?,
-            Outcome::Restarted(format!("the state does not carry over ({error})")),
+            Outcome::Restarted(format!(
+                "the engine state does not fit the new plan ({error})"
+            )),
         )),
     }
 }
@@ -946,12 +954,17 @@ fn help(topic: Option<&str>) -> Result<String, String> {
     let mut text = String::new();
     match topic {
         None => {
+            let width = COMMANDS
+                .iter()
+                .map(|(usage, _)| usage.len())
+                .max()
+                .unwrap_or(0);
             for (usage, about) in COMMANDS {
-                let _ = writeln!(text, "{usage:<22} {about}");
+                let _ = writeln!(text, "{usage:<width$}  {about}");
             }
             let _ = writeln!(
                 text,
-                "{:<22} any other line is the language: `2 Hz * 3 s`, `let f = 40 bpm`",
+                "{:<width$}  any other line is the language: `2 Hz * 3 s`, `let f = 40 bpm`",
                 "EXPR | let | fn | use"
             );
         }
@@ -1035,6 +1048,28 @@ mod tests {
             assert!(help(Some(name)).is_ok(), "{name}");
         }
         assert!(help(Some("nope")).is_err());
+    }
+
+    #[test]
+    fn an_interrupt_stops_a_step_after_one_chunk_and_the_session_goes_on() {
+        let mut session = Session::new();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/repl/pulse.anneal");
+        session.load(Path::new(script)).unwrap();
+        session.interrupt_flag().store(true, Ordering::SeqCst);
+        let (text, _) = session
+            .execute(&Command::Step(Advance::Seconds(20.0)))
+            .unwrap();
+        // The first chunk ends at the first sample or after INTERRUPT_CHUNK steps.
+        let first_chunk = INTERRUPT_CHUNK.min(2000u64.div_ceil(SAMPLES_PER_STEP_COMMAND));
+        assert!(
+            text.starts_with(&format!("step {first_chunk} of 2000"))
+                && text.contains("interrupted by Ctrl-C"),
+            "{text}"
+        );
+        // The flag was cleared with the command: the next one runs to the end.
+        let (text, _) = session.execute(&Command::Run(Until::Time(20.0))).unwrap();
+        assert!(text.starts_with("step 2000 of 2000"), "{text}");
+        assert!(text.contains("reached t = 20 s"), "{text}");
     }
 
     #[test]

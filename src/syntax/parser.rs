@@ -55,10 +55,21 @@ pub fn parse_expression(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
         pest::set_error_detail(true);
         let detailed = AnnealParser::parse(Rule::expression_line, text);
         pest::set_error_detail(false);
-        match detailed {
+        let mut diagnostic = match detailed {
             Err(error) => syntax_error(file, text, 0, error),
             Ok(_) => Diagnostic::error("E0001", file, Span::new(0, 0), "the parser failed"),
+        };
+        // The messages are written for files: here the input is one line, and the advice
+        // about misspelled statements does not apply to an expression.
+        let for_line = |text: &str| text.replace("the end of the file", "the end of the line");
+        diagnostic.message = for_line(&diagnostic.message);
+        for label in &mut diagnostic.labels {
+            label.message = for_line(&label.message);
         }
+        diagnostic.help = diagnostic
+            .help
+            .filter(|help| !help.contains("does not start a statement"));
+        diagnostic
     })?;
     let line = pairs
         .into_iter()
