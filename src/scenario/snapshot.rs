@@ -20,8 +20,9 @@ pub fn of_report(report: &SweepReport) -> Snapshot {
                 .iter()
                 .map(|axis| {
                     format!(
-                        "{axis}={}",
-                        item.parameters.get(axis).map_or("", String::as_str)
+                        "{}={}",
+                        axis.name,
+                        item.parameters.get(&axis.name).map_or("", String::as_str)
                     )
                 })
                 .collect::<Vec<_>>()
