@@ -253,3 +253,47 @@ fn snapshots_are_written_only_on_accept_and_differences_fail() {
     let report = String::from_utf8_lossy(&changed.stdout);
     assert!(report.contains("temperature"), "{report}");
 }
+
+/// A script with expectations and no scenario is run as `anneal run` would run it.
+const SINGLE: &str = r#"experiment "single" {
+  seed 3
+  dt 50 ms
+  duration 1 min
+}
+connectome c = ring(nodes: 16)
+harmonics of c { modes 6 }
+landscape on nodes { scale 0.5 }
+cooling exponential(from: 1.5, to: 1.0, tau: 10 s)
+record every 1 s { temperature, frustration }
+expect mean(temperature, after: 40 s) < mean(temperature, before: 10 s)
+"#;
+
+#[test]
+fn scripts_with_only_expectations_are_run_judged_and_snapshotted() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::write(dir.path().join("single.anneal"), SINGLE).expect("script written");
+    let snapshot = dir.path().join("snapshots/single.yaml");
+
+    let missing = anneal_test(dir.path(), true, &[]);
+    assert_eq!(missing.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&missing.stdout).into_owned();
+    assert!(report.contains("pass expect mean(temperature"), "{report}");
+    assert!(!snapshot.exists());
+
+    assert_success(&anneal_test(dir.path(), false, &["--accept"]));
+    let written = std::fs::read_to_string(&snapshot).expect("snapshot written");
+    assert!(
+        written.starts_with("run:\n") && written.contains("frustration.final"),
+        "{written}"
+    );
+    assert_success(&anneal_test(dir.path(), true, &[]));
+
+    // The bath now ends warmer than it starts: the expectation fails with both sides shown.
+    let failing = SINGLE.replace("from: 1.5, to: 1.0", "from: 1.0, to: 1.5");
+    std::fs::write(dir.path().join("single.anneal"), failing).expect("script rewritten");
+    let failed = anneal_test(dir.path(), true, &[]);
+    assert_eq!(failed.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&failed.stdout).into_owned();
+    assert!(report.contains("FAIL expect mean(temperature"), "{report}");
+    assert!(report.contains("temperature.mean: old"), "{report}");
+}

@@ -1,13 +1,16 @@
 //! `anneal test [DIR] [--filter S] [--accept] [--out OUT] [--shard K/N]`: runs every script
-//! under DIR that has scenarios, judges their expectations and compares each scenario's results
-//! with its snapshot in `snapshots/` beside the script. Under `CI=true` no snapshot is ever
+//! under DIR that has scenarios or expectations, judges their expectations and compares each
+//! scenario's results, and each script's own run, with its snapshot in `snapshots/` beside the
+//! script. Under `CI=true` no snapshot is ever
 //! written. With `--out`, every sweep's folder (table, plots, `sweep.yaml`) is written under OUT;
 //! with `--shard K/N`, only that shard's items run, and OUT receives their `shard.yaml` for
 //! `anneal merge`.
 
 use std::path::{Path, PathBuf};
 
+use crate::cli::plan::report_failure;
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
+use crate::runner;
 use crate::scenario::shard::{Shard, ShardFile, script_hash};
 use crate::scenario::{self, snapshot, sweep};
 use crate::semantics::program::Scenario;
@@ -79,6 +82,28 @@ pub fn run(args: &TestArgs) -> i32 {
         }
         let relative = script.strip_prefix(&args.dir).unwrap_or(&script);
         let hash = script_hash(&checked.sources);
+        let context = Context {
+            script: &script,
+            relative,
+            hash: &hash,
+            write_allowed,
+        };
+        // A script's own expectations are judged on its own run, as `anneal run` would; a
+        // sharded test gives that run to shard 1, as if it were the script's item 0.
+        let wanted = args
+            .filter
+            .as_deref()
+            .is_none_or(|filter| script.display().to_string().contains(filter));
+        if !program.expectations.is_empty()
+            && wanted
+            && args.shard.is_none_or(|shard| shard.selects(0))
+        {
+            if test_run(&context) {
+                passed += 1;
+            } else {
+                failures += 1;
+            }
+        }
         for scenario in &program.scenarios {
             let wanted = args.filter.as_deref().is_none_or(|filter| {
                 script.display().to_string().contains(filter) || scenario.name.contains(filter)
@@ -86,12 +111,6 @@ pub fn run(args: &TestArgs) -> i32 {
             if !wanted {
                 continue;
             }
-            let context = Context {
-                script: &script,
-                relative,
-                hash: &hash,
-                write_allowed,
-            };
             let ok = match args.shard {
                 Some(shard) => test_shard(args, &context, scenario, shard),
                 None => test_scenario(args, &context, scenario),
@@ -103,7 +122,7 @@ pub fn run(args: &TestArgs) -> i32 {
             }
         }
     }
-    println!("scenarios: {passed} passed, {failures} failed");
+    println!("tests: {passed} passed, {failures} failed");
     if failures == 0 { EXIT_OK } else { EXIT_ERRORS }
 }
 
@@ -115,6 +134,59 @@ struct Context<'a> {
     /// [`script_hash`] of the script and its imports.
     hash: &'a str,
     write_allowed: bool,
+}
+
+/// Runs a script's experiment as `anneal run` would, judges its expectations and compares the
+/// run's summary with its snapshot `snapshots/STEM.yaml`; returns whether everything passed.
+fn test_run(context: &Context<'_>) -> bool {
+    let title = format!("{} :: run", context.script.display());
+    let prepared = match runner::prepare(context.script, None) {
+        Ok(prepared) => prepared,
+        Err(failure) => {
+            report_failure(&failure);
+            println!("FAIL {title}: the script cannot be prepared");
+            return false;
+        }
+    };
+    let estimates = runner::estimates(&prepared.lowered.plan, &prepared.basis);
+    if let Some(refusal) =
+        runner::check_memory(&prepared, &estimates, runner::default_memory_limit())
+    {
+        println!("FAIL {title}: {}", refusal.message);
+        return false;
+    }
+    let outcome = runner::results::run(&prepared, |_, _| {}).and_then(|output| {
+        let record = scenario::record_run(0, Default::default(), &prepared, &output, Vec::new())?;
+        Ok((output, record))
+    });
+    let (output, record) = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            println!("FAIL {title}: {error}");
+            return false;
+        }
+    };
+    for judged in &output.judged {
+        println!(
+            "  {} expect {}  ({})",
+            if judged.passed { "pass" } else { "FAIL" },
+            judged.text,
+            judged.describe()
+        );
+    }
+    for error in &output.expectation_errors {
+        println!("  FAIL {error}");
+    }
+    let mut ok = output.all_passed();
+    let path = snapshot::run_path_for(context.script);
+    ok &= compare_snapshot(
+        &path,
+        &snapshot::of_run(&record),
+        context.write_allowed,
+        false,
+    );
+    println!("{} {title}", if ok { "ok  " } else { "FAIL" });
+    ok
 }
 
 /// Runs every item of a scenario, judges it, compares it with its snapshot and writes its sweep
