@@ -178,26 +178,17 @@ pub fn statistics(expectations: &[Expectation]) -> Vec<Statistic> {
     out
 }
 
-/// Runs one item of `scenario` in the script at `path` (whose text is `text`).
-pub fn run_item(
-    path: &Path,
-    text: &str,
+/// Runs one item of `scenario`, already checked to `program`, on the connectome and basis
+/// `built` (shared by the items whose basis inputs agree).
+fn run_item(
     scenario: &Scenario,
     item: &Item,
+    program: crate::semantics::program::Program,
+    sources: crate::diagnostics::SourceMap,
+    built: crate::runner::BuiltBasis,
 ) -> Result<ItemRecord, String> {
-    let name = path.display().to_string();
-    let program = check_scenario_item(&name, path, text, &FsLoader, &scenario.name, &item.choice)?;
-    let sources = crate::semantics::check_file(path).sources;
-    let script_dir = path.parent().unwrap_or(Path::new("."));
-    let prepared = crate::runner::prepare_program(program, sources, Vec::new(), script_dir)
-        .map_err(|failure| {
-            failure
-                .diagnostics
-                .iter()
-                .map(|d| d.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+    let prepared = crate::runner::prepare_program_on(program, sources, Vec::new(), built)
+        .map_err(|failure| messages(&failure.diagnostics))?;
     let output = crate::runner::results::run(&prepared, |_, _| {})?;
     let measures = statistics(&scenario.expectations)
         .iter()
@@ -210,6 +201,14 @@ pub fn run_item(
         &output,
         measures,
     )
+}
+
+fn messages(diagnostics: &[crate::diagnostics::Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| d.message.clone())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The record of one finished run: its summary quantities, provenance and `measures`.
@@ -249,6 +248,11 @@ pub fn record_run(
 
 /// Runs the items of `scenario` selected by `shard` (every item, or those of one shard: see
 /// [`shard::Shard::selects`]) on rayon, returning them in item order.
+///
+/// Three parallel phases: every item's program is checked; the connectome and mode basis are
+/// built once for each distinct [`crate::runner::BasisInputs`] (a sweep over seeds computes its
+/// harmonics once, not once per item); then the items run. Nothing depends on which thread
+/// did what, so the results are the same for any thread count.
 pub fn run_items(
     path: &Path,
     scenario: &Scenario,
@@ -256,18 +260,65 @@ pub fn run_items(
 ) -> Result<Vec<ItemRecord>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let name = path.display().to_string();
+    let sources = crate::semantics::check_file(path).sources;
+    let script_dir = path.parent().unwrap_or(Path::new("."));
     let selected: Vec<Item> = items(scenario)
         .into_iter()
         .filter(|item| shard.is_none_or(|shard| shard.selects(item.index)))
         .collect();
+    let fail = |item: &Item, error: String| {
+        format!("item {} ({}): {error}", item.index, describe(&item.choice))
+    };
+    let programs: Vec<crate::semantics::program::Program> = selected
+        .par_iter()
+        .map(|item| {
+            check_scenario_item(&name, path, &text, &FsLoader, &scenario.name, &item.choice)
+                .map_err(|error| fail(item, error))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    // Distinct basis inputs in item order, each with the first item that has them.
+    let mut distinct: Vec<(crate::runner::BasisInputs, usize)> = Vec::new();
+    let basis_of: Vec<usize> = programs
+        .iter()
+        .enumerate()
+        .map(|(position, program)| {
+            let inputs = crate::runner::BasisInputs::of(program);
+            match distinct.iter().position(|(known, _)| *known == inputs) {
+                Some(found) => found,
+                None => {
+                    distinct.push((inputs, position));
+                    distinct.len() - 1
+                }
+            }
+        })
+        .collect();
+    let bases: Vec<crate::runner::BuiltBasis> = distinct
+        .par_iter()
+        .map(|(_, first)| {
+            crate::runner::build_basis_of(&programs[*first], script_dir)
+                .map_err(|diagnostic| fail(&selected[*first], diagnostic.message.clone()))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<_, _>>()?;
     // Collected in item order first, so that the error reported is that of the first failing
     // item whatever the thread count.
     let results: Vec<Result<ItemRecord, String>> = selected
         .par_iter()
-        .map(|item| {
-            run_item(path, &text, scenario, item).map_err(|error| {
-                format!("item {} ({}): {error}", item.index, describe(&item.choice))
-            })
+        .zip(programs)
+        .zip(basis_of)
+        .map(|((item, program), basis)| {
+            run_item(
+                scenario,
+                item,
+                program,
+                sources.clone(),
+                bases[basis].clone(),
+            )
+            .map_err(|error| fail(item, error))
         })
         .collect();
     results.into_iter().collect()
