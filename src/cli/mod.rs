@@ -4,6 +4,7 @@ pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod harmonics;
+pub mod merge;
 pub mod plan;
 pub mod repl;
 pub mod run;
@@ -37,6 +38,8 @@ pub enum Command {
     Test(test::TestArgs),
     /// Load a script and step through it interactively, looking inside the engine.
     Repl(repl::ReplArgs),
+    /// Join the shard folders of `anneal test --shard K/N` into the unsharded sweep folders.
+    Merge(merge::MergeArgs),
 }
 
 /// Exit codes: 0 success, 1 the input has errors (or `fmt --check` found changes), 2 usage errors.
@@ -55,5 +58,6 @@ pub fn run(cli: Cli) -> i32 {
         Command::Run(args) => run::run(&args),
         Command::Test(args) => test::run(&args),
         Command::Repl(args) => repl::run(&args),
+        Command::Merge(args) => merge::run(&args),
     }
 }

@@ -1,11 +1,19 @@
-//! `anneal test [DIR] [--filter S] [--accept]`: runs every script under DIR that has scenarios,
-//! judges their expectations and compares each scenario's results with its snapshot in
-//! `snapshots/` beside the script. Under `CI=true` no snapshot is ever written.
+//! `anneal test [DIR] [--filter S] [--accept] [--out OUT] [--shard K/N]`: runs every script
+//! under DIR that has scenarios or expectations, judges their expectations and compares each
+//! scenario's results, and each script's own run, with its snapshot in `snapshots/` beside the
+//! script. Under `CI=true` no snapshot is ever
+//! written. With `--out`, every sweep's folder (table, plots, `sweep.yaml`) is written under OUT;
+//! with `--shard K/N`, only that shard's items run, and OUT receives their `shard.yaml` for
+//! `anneal merge`.
 
 use std::path::{Path, PathBuf};
 
+use crate::cli::plan::report_failure;
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
-use crate::scenario::{self, snapshot};
+use crate::runner;
+use crate::scenario::shard::{Shard, ShardFile, script_hash};
+use crate::scenario::{self, snapshot, sweep};
+use crate::semantics::program::Scenario;
 
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
@@ -16,8 +24,16 @@ pub struct TestArgs {
     #[arg(long)]
     pub filter: Option<String>,
     /// Write new snapshots where they differ or are missing (never under CI=true).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "shard")]
     pub accept: bool,
+    /// Write every sweep's folder (table.csv, table.yaml, plots, sweep.yaml) under this folder,
+    /// at the script's path relative to DIR, named STEM.SCENARIO.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only shard K of N (K from 1): the items whose index is K-1 modulo N. Their results go
+    /// to `shard.yaml` under --out, for `anneal merge`; the expectations are judged there.
+    #[arg(long, requires = "out")]
+    pub shard: Option<Shard>,
 }
 
 /// The `.anneal` files under `dir`, sorted, skipping hidden folders, `target` and `snapshots`.
@@ -64,6 +80,30 @@ pub fn run(args: &TestArgs) -> i32 {
         {
             continue;
         }
+        let relative = script.strip_prefix(&args.dir).unwrap_or(&script);
+        let hash = script_hash(&checked.sources);
+        let context = Context {
+            script: &script,
+            relative,
+            hash: &hash,
+            write_allowed,
+        };
+        // A script's own expectations are judged on its own run, as `anneal run` would; a
+        // sharded test gives that run to shard 1, as if it were the script's item 0.
+        let wanted = args
+            .filter
+            .as_deref()
+            .is_none_or(|filter| script.display().to_string().contains(filter));
+        if !program.expectations.is_empty()
+            && wanted
+            && args.shard.is_none_or(|shard| shard.selects(0))
+        {
+            if test_run(&context) {
+                passed += 1;
+            } else {
+                failures += 1;
+            }
+        }
         for scenario in &program.scenarios {
             let wanted = args.filter.as_deref().is_none_or(|filter| {
                 script.display().to_string().contains(filter) || scenario.name.contains(filter)
@@ -71,66 +111,10 @@ pub fn run(args: &TestArgs) -> i32 {
             if !wanted {
                 continue;
             }
-            let title = format!("{} :: {}", script.display(), scenario.name);
-            let items = match scenario::run_items(&script, scenario, None) {
-                Ok(items) => items,
-                Err(error) => {
-                    println!("FAIL {title}: {error}");
-                    failures += 1;
-                    continue;
-                }
+            let ok = match args.shard {
+                Some(shard) => test_shard(args, &context, scenario, shard),
+                None => test_scenario(args, &context, scenario),
             };
-            let report = scenario::report(scenario, items);
-            let mut ok = report.all_passed();
-            for expectation in &report.expectations {
-                println!(
-                    "  {} expect {}  ({})",
-                    if expectation.passed { "pass" } else { "FAIL" },
-                    expectation.text,
-                    expectation.measured
-                );
-            }
-            for error in &report.expectation_errors {
-                println!("  FAIL {error}");
-            }
-            let path = snapshot::path_for(&script, &scenario.name);
-            let new = snapshot::of_report(&report);
-            match snapshot::read(&path) {
-                Ok(Some(old)) => {
-                    let differences = snapshot::differences(&old, &new);
-                    if !differences.is_empty() {
-                        println!("  snapshot {} differs:", path.display());
-                        for line in &differences {
-                            println!("    {line}");
-                        }
-                        if write_allowed {
-                            ok &= accept(&path, &new);
-                        } else {
-                            ok = false;
-                        }
-                    }
-                }
-                Ok(None) => {
-                    if write_allowed {
-                        ok &= accept(&path, &new);
-                    } else {
-                        println!(
-                            "  no snapshot {} (run `anneal test --accept` to write it)",
-                            path.display()
-                        );
-                        ok = false;
-                    }
-                }
-                Err(error) => {
-                    println!("  {error}");
-                    ok = false;
-                }
-            }
-            println!(
-                "{} {title} ({} runs)",
-                if ok { "ok  " } else { "FAIL" },
-                report.run_count
-            );
             if ok {
                 passed += 1;
             } else {
@@ -138,8 +122,212 @@ pub fn run(args: &TestArgs) -> i32 {
             }
         }
     }
-    println!("scenarios: {passed} passed, {failures} failed");
+    println!("tests: {passed} passed, {failures} failed");
     if failures == 0 { EXIT_OK } else { EXIT_ERRORS }
+}
+
+/// Where a scenario comes from.
+struct Context<'a> {
+    script: &'a Path,
+    /// The script's path relative to the folder searched.
+    relative: &'a Path,
+    /// [`script_hash`] of the script and its imports.
+    hash: &'a str,
+    write_allowed: bool,
+}
+
+/// Runs a script's experiment as `anneal run` would, judges its expectations and compares the
+/// run's summary with its snapshot `snapshots/STEM.yaml`; returns whether everything passed.
+fn test_run(context: &Context<'_>) -> bool {
+    let title = format!("{} :: run", context.script.display());
+    let prepared = match runner::prepare(context.script, None) {
+        Ok(prepared) => prepared,
+        Err(failure) => {
+            report_failure(&failure);
+            println!("FAIL {title}: the script cannot be prepared");
+            return false;
+        }
+    };
+    let estimates = runner::estimates(&prepared.lowered.plan, &prepared.basis);
+    if let Some(refusal) =
+        runner::check_memory(&prepared, &estimates, runner::default_memory_limit())
+    {
+        println!("FAIL {title}: {}", refusal.message);
+        return false;
+    }
+    let outcome = runner::results::run(&prepared, |_, _| {}).and_then(|output| {
+        let record = scenario::record_run(0, Default::default(), &prepared, &output, Vec::new())?;
+        Ok((output, record))
+    });
+    let (output, record) = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            println!("FAIL {title}: {error}");
+            return false;
+        }
+    };
+    for judged in &output.judged {
+        println!(
+            "  {} expect {}  ({})",
+            if judged.passed { "pass" } else { "FAIL" },
+            judged.text,
+            judged.describe()
+        );
+    }
+    for error in &output.expectation_errors {
+        println!("  FAIL {error}");
+    }
+    let mut ok = output.all_passed();
+    let path = snapshot::run_path_for(context.script);
+    ok &= compare_snapshot(
+        &path,
+        &snapshot::of_run(&record),
+        context.write_allowed,
+        false,
+    );
+    println!("{} {title}", if ok { "ok  " } else { "FAIL" });
+    ok
+}
+
+/// Runs every item of a scenario, judges it, compares it with its snapshot and writes its sweep
+/// folder when asked; returns whether everything passed.
+fn test_scenario(args: &TestArgs, context: &Context<'_>, scenario: &Scenario) -> bool {
+    let title = format!("{} :: {}", context.script.display(), scenario.name);
+    let items = match scenario::run_items(context.script, scenario, None) {
+        Ok(items) => items,
+        Err(error) => {
+            println!("FAIL {title}: {error}");
+            return false;
+        }
+    };
+    let report = scenario::report(scenario, items);
+    let mut ok = report.all_passed();
+    for expectation in &report.expectations {
+        println!(
+            "  {} expect {}  ({})",
+            if expectation.passed { "pass" } else { "FAIL" },
+            expectation.text,
+            expectation.measured
+        );
+    }
+    for error in &report.expectation_errors {
+        println!("  FAIL {error}");
+    }
+    let path = snapshot::path_for(context.script, &scenario.name);
+    ok &= compare_snapshot(
+        &path,
+        &snapshot::of_report(&report),
+        context.write_allowed,
+        false,
+    );
+    if let Some(out) = &args.out {
+        let folder = out.join(sweep::folder(context.relative, &scenario.name));
+        let relative = context.relative.display().to_string();
+        match sweep::write(&folder, &relative, context.hash, &report) {
+            Ok(path) => println!("  sweep: {}", path.display()),
+            Err(error) => {
+                println!("  cannot write the sweep: {error}");
+                ok = false;
+            }
+        }
+    }
+    println!(
+        "{} {title} ({} runs)",
+        if ok { "ok  " } else { "FAIL" },
+        report.run_count
+    );
+    ok
+}
+
+/// Runs one shard of a scenario, compares its items with theirs in the snapshot and writes its
+/// `shard.yaml`; the cross-run expectations wait for `anneal merge`.
+fn test_shard(args: &TestArgs, context: &Context<'_>, scenario: &Scenario, shard: Shard) -> bool {
+    let title = format!(
+        "{} :: {} (shard {shard})",
+        context.script.display(),
+        scenario.name
+    );
+    let items = match scenario::run_items(context.script, scenario, Some(shard)) {
+        Ok(items) => items,
+        Err(error) => {
+            println!("FAIL {title}: {error}");
+            return false;
+        }
+    };
+    let count = items.len();
+    // The report of a part of the items serves only to name them as the snapshot does.
+    let partial = scenario::report(scenario, items);
+    let path = snapshot::path_for(context.script, &scenario.name);
+    let mut ok = compare_snapshot(&path, &snapshot::of_report(&partial), false, true);
+    let file = ShardFile {
+        anneal_version: env!("CARGO_PKG_VERSION").to_string(),
+        script: context.script.display().to_string(),
+        script_relative: context.relative.display().to_string(),
+        script_hash: context.hash.to_string(),
+        scenario: scenario.name.clone(),
+        axes: partial.axes,
+        run_count: partial.run_count,
+        shard,
+        items: partial.items,
+    };
+    if let Some(out) = &args.out {
+        let folder = out.join(sweep::folder(context.relative, &scenario.name));
+        match sweep::write_shard(&folder, &file) {
+            Ok(path) => println!("  shard: {}", path.display()),
+            Err(error) => {
+                println!("  cannot write the shard: {error}");
+                ok = false;
+            }
+        }
+    }
+    println!(
+        "{} {title} ({count} of {} runs; expectations are judged by `anneal merge`)",
+        if ok { "ok  " } else { "FAIL" },
+        file.run_count
+    );
+    ok
+}
+
+/// Compares `new` with the snapshot at `path` (only the items `new` holds when `partial`),
+/// printing the differences, and writes it when allowed; returns whether it matched or was
+/// written.
+fn compare_snapshot(
+    path: &Path,
+    new: &snapshot::Snapshot,
+    write_allowed: bool,
+    partial: bool,
+) -> bool {
+    match snapshot::read(path) {
+        Ok(Some(mut old)) => {
+            if partial {
+                old.retain(|item, _| new.contains_key(item));
+            }
+            let differences = snapshot::differences(&old, new);
+            if differences.is_empty() {
+                return true;
+            }
+            println!("  snapshot {} differs:", path.display());
+            for line in &differences {
+                println!("    {line}");
+            }
+            write_allowed && accept(path, new)
+        }
+        Ok(None) => {
+            if write_allowed {
+                accept(path, new)
+            } else {
+                println!(
+                    "  no snapshot {} (run `anneal test --accept` to write it)",
+                    path.display()
+                );
+                false
+            }
+        }
+        Err(error) => {
+            println!("  {error}");
+            false
+        }
+    }
 }
 
 fn accept(path: &Path, snapshot: &snapshot::Snapshot) -> bool {

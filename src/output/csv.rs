@@ -87,6 +87,59 @@ pub fn traces_to_string(times: &[f64], series: &[Series<'_>]) -> Result<String, 
     Ok(String::from_utf8(bytes).expect("the writer emits UTF-8 only"))
 }
 
+/// One field of a general table (see [`table_to_string`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text, quoted when needed.
+    Text(String),
+    /// A whole number, written as is.
+    Count(u64),
+    /// A number, written exactly (see [`format_float`]); never NaN or infinite.
+    Number(f64),
+    /// No value: an empty field.
+    Empty,
+}
+
+/// Renders a table with one header line and one line per row, every row as long as the
+/// header. Nothing is rendered if a number is NaN or infinite: the error names the column and
+/// the row (counted from 0, excluding the header line).
+pub fn table_to_string(headers: &[String], rows: &[Vec<Cell>]) -> Result<String, OutputError> {
+    let mut text = headers
+        .iter()
+        .map(|h| quote_field(h))
+        .collect::<Vec<_>>()
+        .join(",");
+    text.push('\n');
+    for (row, cells) in rows.iter().enumerate() {
+        if cells.len() != headers.len() {
+            return Err(OutputError::LengthMismatch {
+                what: format!("table row {row} against the header"),
+                expected: headers.len(),
+                found: cells.len(),
+            });
+        }
+        let mut fields = Vec::with_capacity(cells.len());
+        for (cell, header) in cells.iter().zip(headers) {
+            fields.push(match cell {
+                Cell::Text(value) => quote_field(value),
+                Cell::Count(value) => value.to_string(),
+                Cell::Number(value) if value.is_finite() => format_float(*value),
+                Cell::Number(value) => {
+                    return Err(OutputError::NonFinite {
+                        what: header.clone(),
+                        index: row,
+                        value: *value,
+                    });
+                }
+                Cell::Empty => String::new(),
+            });
+        }
+        text.push_str(&fields.join(","));
+        text.push('\n');
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +250,38 @@ mod tests {
         assert_eq!(format_float(0.001), "0.001");
         assert_eq!(format_float(0.000001), "1e-6");
         assert_eq!(format_float(123456.0), "123456");
+    }
+
+    #[test]
+    fn general_tables_quote_text_and_refuse_nan() {
+        let headers = vec![
+            "index".to_string(),
+            "cooling".into(),
+            "frustration.final".into(),
+        ];
+        let text = table_to_string(
+            &headers,
+            &[
+                vec![
+                    Cell::Count(0),
+                    Cell::Text("slow, gentle".into()),
+                    Cell::Number(0.25),
+                ],
+                vec![Cell::Count(1), Cell::Text("fast".into()), Cell::Empty],
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "index,cooling,frustration.final\n0,\"slow, gentle\",0.25\n1,fast,\n"
+        );
+        let error = table_to_string(
+            &headers,
+            &[vec![Cell::Count(0), Cell::Empty, Cell::Number(f64::NAN)]],
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("frustration.final"), "{error}");
+        assert!(table_to_string(&headers, &[vec![Cell::Empty]]).is_err());
     }
 
     proptest! {

@@ -10,6 +10,7 @@
 //! - [`stats`]: summary statistics over a recorded trace and over time windows;
 //! - [`summary`]: the records that make up `summary.yaml`;
 //! - [`plot`]: SVG and PNG figures drawn with plotters and an embedded font;
+//! - [`sweep_plot`]: a scenario sweep's quantities against one varied parameter;
 //! - [`progress`]: a terminal progress bar that hides itself when stderr is not a terminal.
 //!
 //! No function here ever writes NaN or infinity: non-finite input is reported as an error that
@@ -22,6 +23,7 @@ pub mod progress;
 pub mod results;
 pub mod stats;
 pub mod summary;
+pub mod sweep_plot;
 pub mod yaml;
 
 mod error;

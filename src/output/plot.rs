@@ -23,13 +23,13 @@ static REGISTER_FONT: Once = Once::new();
 
 /// Width and height in pixels: 16:10, legible when projected in a talk.
 pub const SIZE: (u32, u32) = (1280, 800);
-const TITLE_SIZE: f64 = 34.0;
-const AXIS_LABEL_SIZE: f64 = 26.0;
-const TICK_LABEL_SIZE: f64 = 20.0;
-const LEGEND_SIZE: f64 = 22.0;
+pub(super) const TITLE_SIZE: f64 = 34.0;
+pub(super) const AXIS_LABEL_SIZE: f64 = 26.0;
+pub(super) const TICK_LABEL_SIZE: f64 = 20.0;
+pub(super) const LEGEND_SIZE: f64 = 22.0;
 
 /// The Okabe–Ito palette: distinguishable with every common colour-vision deficiency.
-const PALETTE: [RGBColor; 8] = [
+pub(super) const PALETTE: [RGBColor; 8] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),
@@ -40,7 +40,7 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(240, 228, 66),
 ];
 
-fn register_font() {
+pub(super) fn register_font() {
     REGISTER_FONT.call_once(|| {
         // The bytes are a fixed, valid TrueType file; a failure here is a build defect that
         // the tests catch, and drawing would then report FontUnavailable rather than panic.
@@ -164,12 +164,12 @@ impl TimeUnit {
 
 type DrawResult = Result<(), String>;
 
-fn draw_error(error: impl std::fmt::Display) -> String {
+pub(super) fn draw_error(error: impl std::fmt::Display) -> String {
     error.to_string()
 }
 
 /// A range containing `[lo, hi]` with a 5 % margin, never empty.
-fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
+pub(super) fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     let span = hi - lo;
     if span > 0.0 {
         (lo - 0.05 * span)..(hi + 0.05 * span)
@@ -179,7 +179,7 @@ fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     }
 }
 
-fn extent(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+pub(super) fn extent(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
     values
         .into_iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
@@ -349,12 +349,12 @@ impl Figure<'_> {
 }
 
 /// Tick labels with at most six significant digits and no trailing `.0` (`20`, `0.3`, `1e-12`).
-fn tick_label(value: &f64) -> String {
+pub(super) fn tick_label(value: &f64) -> String {
     let rounded: f64 = format!("{value:.5e}").parse().unwrap_or(*value);
     super::csv::format_float(if rounded == 0.0 { 0.0 } else { rounded })
 }
 
-fn text(size: f64) -> TextStyle<'static> {
+pub(super) fn text(size: f64) -> TextStyle<'static> {
     (FONT_FAMILY, size).into_font().color(&BLACK)
 }
 

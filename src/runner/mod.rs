@@ -105,14 +105,7 @@ pub fn prepare_program(
             Ok(built) => built,
             Err(diagnostic) => return Err(fail(vec![*diagnostic], sources)),
         };
-    let context = LandscapeContext {
-        region_names: connectome
-            .regions()
-            .map(|r| r.names.clone())
-            .unwrap_or_default(),
-        node_count: connectome.n(),
-    };
-    let lowered = match lower(&program, &sources, &context) {
+    let lowered = match lower_on(&program, &sources, &connectome) {
         Ok(lowered) => lowered,
         Err(diagnostics) => return Err(fail(diagnostics, sources)),
     };
@@ -130,6 +123,97 @@ pub fn prepare_program(
         lowered,
         basis,
         harmonics_notes,
+    })
+}
+
+fn lower_on(
+    program: &Program,
+    sources: &SourceMap,
+    connectome: &Connectome,
+) -> Result<Lowered, Vec<Diagnostic>> {
+    let context = LandscapeContext {
+        region_names: connectome
+            .regions()
+            .map(|r| r.names.clone())
+            .unwrap_or_default(),
+        node_count: connectome.n(),
+    };
+    lower(program, sources, &context)
+}
+
+/// Everything a program's connectome and mode basis are built from: programs that agree here
+/// (the items of a sweep over seeds or cooling curves, say) can share one [`BuiltBasis`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct BasisInputs {
+    connectome: crate::semantics::program::Connectome,
+    harmonics: crate::semantics::program::Harmonics,
+    level: crate::semantics::program::LandscapeLevel,
+    declared: bool,
+    couplings: crate::semantics::program::Couplings,
+}
+
+impl BasisInputs {
+    pub fn of(program: &Program) -> BasisInputs {
+        BasisInputs {
+            connectome: program.connectome.value.clone(),
+            harmonics: program.harmonics.clone(),
+            level: program.landscape.level,
+            declared: program.landscape.declared,
+            couplings: program.landscape.couplings,
+        }
+    }
+}
+
+/// A program's connectome and mode basis with their notes, built once by [`build_basis_of`]
+/// and given to [`prepare_program_on`] for every program with the same [`BasisInputs`].
+#[derive(Debug, Clone)]
+pub struct BuiltBasis {
+    pub connectome: Connectome,
+    pub connectome_notes: Vec<String>,
+    pub basis: ModeBasis,
+    pub harmonics_notes: Vec<String>,
+}
+
+/// Builds the connectome and the mode basis of `program` (relative paths from `script_dir`).
+pub fn build_basis_of(program: &Program, script_dir: &Path) -> Result<BuiltBasis, Box<Diagnostic>> {
+    let (connectome, connectome_notes) =
+        basis::build_connectome(&program.connectome.value, script_dir)?;
+    let (basis, harmonics_notes) = basis::build_basis(program, &connectome)?;
+    Ok(BuiltBasis {
+        connectome,
+        connectome_notes,
+        basis,
+        harmonics_notes,
+    })
+}
+
+/// [`prepare_program`] on a basis already built (by [`build_basis_of`] for a program with the
+/// same [`BasisInputs`]): only the lowering is left to do.
+pub fn prepare_program_on(
+    program: Program,
+    sources: SourceMap,
+    mut warnings: Vec<Diagnostic>,
+    built: BuiltBasis,
+) -> Result<Prepared, Box<Failure>> {
+    let lowered = match lower_on(&program, &sources, &built.connectome) {
+        Ok(lowered) => lowered,
+        Err(diagnostics) => {
+            return Err(Box::new(Failure {
+                diagnostics,
+                sources,
+            }));
+        }
+    };
+    warnings.extend(lowered.warnings.iter().cloned());
+    Ok(Prepared {
+        program,
+        sources,
+        warnings,
+        connectome_notes: built.connectome_notes,
+        connectome: built.connectome,
+        lowered,
+        basis: built.basis,
+        harmonics_notes: built.harmonics_notes,
     })
 }
 

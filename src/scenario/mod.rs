@@ -5,7 +5,9 @@
 //! Each item's random streams come from its own program's seed (the base seed, or the item's
 //! `vary seed` value), never from the thread that ran it.
 
+pub mod shard;
 pub mod snapshot;
+pub mod sweep;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,7 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::runner::expect::{Judged, judge_with, statistic};
-use crate::semantics::program::{Expectation, Operand, Predicate, Scenario, Statistic};
+use crate::semantics::program::{AxisValue, Expectation, Operand, Predicate, Scenario, Statistic};
 use crate::semantics::{FsLoader, check_scenario_item};
 
 /// One item of a scenario: its position in the product and the label chosen on every axis,
@@ -65,6 +67,8 @@ pub struct ItemRecord {
     pub seed: u64,
     pub plan_hash: String,
     pub quantities: BTreeMap<String, Stats>,
+    /// Each quantity's unit as written in scripts (`1` for dimensionless).
+    pub units: BTreeMap<String, String>,
     pub measures: Vec<f64>,
 }
 
@@ -87,12 +91,47 @@ pub struct CrossRunRecord {
     pub comparisons: Vec<ComparisonRecord>,
 }
 
+/// One axis of a scenario: its name, its items' labels and, when every item is a number, their
+/// values in SI units (what the sweep plots put on the horizontal axis).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AxisRecord {
+    pub name: String,
+    pub labels: Vec<String>,
+    pub values: Option<Vec<f64>>,
+    /// The SI unit symbol of the values (`s`, `Hz`), empty for plain numbers and labels.
+    pub unit: String,
+}
+
+impl AxisRecord {
+    /// The record of one axis of a scenario.
+    pub fn of(axis: &crate::semantics::program::Axis) -> AxisRecord {
+        let numbers: Option<Vec<_>> = axis
+            .items
+            .iter()
+            .map(|item| match &item.value {
+                AxisValue::Number(scalar) => Some(*scalar),
+                _ => None,
+            })
+            .collect();
+        AxisRecord {
+            name: axis.target.name().to_string(),
+            labels: axis.items.iter().map(|item| item.label.clone()).collect(),
+            values: numbers
+                .as_ref()
+                .map(|numbers| numbers.iter().map(|n| n.value).collect()),
+            unit: numbers
+                .and_then(|numbers| numbers.first().map(|n| n.dim.si_symbol()))
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// The whole sweep: `sweep.yaml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepReport {
     pub scenario: String,
-    /// Axis names in declaration order (the table's parameter columns).
-    pub axes: Vec<String>,
+    /// The axes in declaration order (the table's parameter columns).
+    pub axes: Vec<AxisRecord>,
     pub run_count: usize,
     pub items: Vec<ItemRecord>,
     pub expectations: Vec<CrossRunRecord>,
@@ -139,78 +178,147 @@ pub fn statistics(expectations: &[Expectation]) -> Vec<Statistic> {
     out
 }
 
-/// Runs one item of `scenario` in the script at `path` (whose text is `text`).
-pub fn run_item(
-    path: &Path,
-    text: &str,
+/// Runs one item of `scenario`, already checked to `program`, on the connectome and basis
+/// `built` (shared by the items whose basis inputs agree).
+fn run_item(
     scenario: &Scenario,
     item: &Item,
+    program: crate::semantics::program::Program,
+    sources: crate::diagnostics::SourceMap,
+    built: crate::runner::BuiltBasis,
 ) -> Result<ItemRecord, String> {
-    let name = path.display().to_string();
-    let program = check_scenario_item(&name, path, text, &FsLoader, &scenario.name, &item.choice)?;
-    let sources = crate::semantics::check_file(path).sources;
-    let script_dir = path.parent().unwrap_or(Path::new("."));
-    let prepared = crate::runner::prepare_program(program, sources, Vec::new(), script_dir)
-        .map_err(|failure| {
-            failure
-                .diagnostics
-                .iter()
-                .map(|d| d.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+    let prepared = crate::runner::prepare_program_on(program, sources, Vec::new(), built)
+        .map_err(|failure| messages(&failure.diagnostics))?;
     let output = crate::runner::results::run(&prepared, |_, _| {})?;
-    let summary = crate::runner::results::summary(&prepared, &output).map_err(|e| e.to_string())?;
     let measures = statistics(&scenario.expectations)
         .iter()
         .map(|s| statistic(s, &output.traces))
         .collect::<Result<Vec<_>, _>>()?;
+    record_run(
+        item.index,
+        item.choice.iter().cloned().collect(),
+        &prepared,
+        &output,
+        measures,
+    )
+}
+
+fn messages(diagnostics: &[crate::diagnostics::Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| d.message.clone())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The record of one finished run: its summary quantities, provenance and `measures`.
+pub fn record_run(
+    index: usize,
+    parameters: BTreeMap<String, String>,
+    prepared: &crate::runner::Prepared,
+    output: &crate::runner::results::RunOutput,
+    measures: Vec<f64>,
+) -> Result<ItemRecord, String> {
+    let summary = crate::runner::results::summary(prepared, output).map_err(|e| e.to_string())?;
+    let mut quantities = BTreeMap::new();
+    let mut units = BTreeMap::new();
+    for (name, q) in summary.quantities {
+        quantities.insert(
+            name.clone(),
+            Stats {
+                initial: q.stats.initial,
+                final_value: q.stats.final_value,
+                min: q.stats.min,
+                max: q.stats.max,
+                mean: q.stats.mean,
+            },
+        );
+        units.insert(name, q.unit);
+    }
     Ok(ItemRecord {
-        index: item.index,
-        parameters: item.choice.iter().cloned().collect(),
+        index,
+        parameters,
         seed: summary.provenance.seed,
         plan_hash: summary.provenance.plan_hash,
-        quantities: summary
-            .quantities
-            .into_iter()
-            .map(|(name, q)| {
-                (
-                    name,
-                    Stats {
-                        initial: q.stats.initial,
-                        final_value: q.stats.final_value,
-                        min: q.stats.min,
-                        max: q.stats.max,
-                        mean: q.stats.mean,
-                    },
-                )
-            })
-            .collect(),
+        quantities,
+        units,
         measures,
     })
 }
 
-/// Runs the items of `scenario` selected by `shard` (`(i, n)`: every item whose index is `i`
-/// modulo `n`, or all when `None`) on rayon, returning them in item order.
+/// Runs the items of `scenario` selected by `shard` (every item, or those of one shard: see
+/// [`shard::Shard::selects`]) on rayon, returning them in item order.
+///
+/// Three parallel phases: every item's program is checked; the connectome and mode basis are
+/// built once for each distinct [`crate::runner::BasisInputs`] (a sweep over seeds computes its
+/// harmonics once, not once per item); then the items run. Nothing depends on which thread
+/// did what, so the results are the same for any thread count.
 pub fn run_items(
     path: &Path,
     scenario: &Scenario,
-    shard: Option<(usize, usize)>,
+    shard: Option<shard::Shard>,
 ) -> Result<Vec<ItemRecord>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let name = path.display().to_string();
+    let sources = crate::semantics::check_file(path).sources;
+    let script_dir = path.parent().unwrap_or(Path::new("."));
     let selected: Vec<Item> = items(scenario)
         .into_iter()
-        .filter(|item| shard.is_none_or(|(i, n)| item.index % n == i))
+        .filter(|item| shard.is_none_or(|shard| shard.selects(item.index)))
         .collect();
+    let fail = |item: &Item, error: String| {
+        format!("item {} ({}): {error}", item.index, describe(&item.choice))
+    };
+    let programs: Vec<crate::semantics::program::Program> = selected
+        .par_iter()
+        .map(|item| {
+            check_scenario_item(&name, path, &text, &FsLoader, &scenario.name, &item.choice)
+                .map_err(|error| fail(item, error))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    // Distinct basis inputs in item order, each with the first item that has them.
+    let mut distinct: Vec<(crate::runner::BasisInputs, usize)> = Vec::new();
+    let basis_of: Vec<usize> = programs
+        .iter()
+        .enumerate()
+        .map(|(position, program)| {
+            let inputs = crate::runner::BasisInputs::of(program);
+            match distinct.iter().position(|(known, _)| *known == inputs) {
+                Some(found) => found,
+                None => {
+                    distinct.push((inputs, position));
+                    distinct.len() - 1
+                }
+            }
+        })
+        .collect();
+    let bases: Vec<crate::runner::BuiltBasis> = distinct
+        .par_iter()
+        .map(|(_, first)| {
+            crate::runner::build_basis_of(&programs[*first], script_dir)
+                .map_err(|diagnostic| fail(&selected[*first], diagnostic.message.clone()))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect::<Result<_, _>>()?;
     // Collected in item order first, so that the error reported is that of the first failing
     // item whatever the thread count.
     let results: Vec<Result<ItemRecord, String>> = selected
         .par_iter()
-        .map(|item| {
-            run_item(path, &text, scenario, item).map_err(|error| {
-                format!("item {} ({}): {error}", item.index, describe(&item.choice))
-            })
+        .zip(programs)
+        .zip(basis_of)
+        .map(|((item, program), basis)| {
+            run_item(
+                scenario,
+                item,
+                program,
+                sources.clone(),
+                bases[basis].clone(),
+            )
+            .map_err(|error| fail(item, error))
         })
         .collect();
     results.into_iter().collect()
@@ -265,11 +373,7 @@ pub fn report(scenario: &Scenario, items: Vec<ItemRecord>) -> SweepReport {
     };
     SweepReport {
         scenario: scenario.name.clone(),
-        axes: scenario
-            .axes
-            .iter()
-            .map(|a| a.target.name().to_string())
-            .collect(),
+        axes: scenario.axes.iter().map(AxisRecord::of).collect(),
         run_count: scenario.run_count(),
         items,
         expectations,
@@ -337,6 +441,7 @@ mod tests {
                 seed: 0,
                 plan_hash: String::new(),
                 quantities: BTreeMap::new(),
+                units: BTreeMap::new(),
                 // Items with cooling "0" measure -(index), the others +1: the mean over
                 // cooling "0" is negative, so `>= 0` fails with that mean shown.
                 measures: vec![

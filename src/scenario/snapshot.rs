@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::SweepReport;
+use super::{ItemRecord, SweepReport};
 
 /// What a snapshot holds: item (`cooling=slow, seed=3`) → `quantity.statistic` → value.
 pub type Snapshot = BTreeMap<String, BTreeMap<String, f64>>;
@@ -20,23 +20,51 @@ pub fn of_report(report: &SweepReport) -> Snapshot {
                 .iter()
                 .map(|axis| {
                     format!(
-                        "{axis}={}",
-                        item.parameters.get(axis).map_or("", String::as_str)
+                        "{}={}",
+                        axis.name,
+                        item.parameters.get(&axis.name).map_or("", String::as_str)
                     )
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
-            let mut values = BTreeMap::new();
-            for (name, stats) in &item.quantities {
-                values.insert(format!("{name}.initial"), stats.initial);
-                values.insert(format!("{name}.final"), stats.final_value);
-                values.insert(format!("{name}.min"), stats.min);
-                values.insert(format!("{name}.max"), stats.max);
-                values.insert(format!("{name}.mean"), stats.mean);
-            }
-            (key, values)
+            (key, values(item))
         })
         .collect()
+}
+
+/// The item key of a script's own run (without a scenario) in its snapshot.
+pub const RUN_KEY: &str = "run";
+
+/// The snapshot of a script's own run: one item, [`RUN_KEY`].
+pub fn of_run(run: &ItemRecord) -> Snapshot {
+    Snapshot::from([(RUN_KEY.to_string(), values(run))])
+}
+
+/// `quantity.statistic` → value for every summary statistic of an item.
+fn values(item: &ItemRecord) -> BTreeMap<String, f64> {
+    let mut values = BTreeMap::new();
+    for (name, stats) in &item.quantities {
+        values.insert(format!("{name}.initial"), stats.initial);
+        values.insert(format!("{name}.final"), stats.final_value);
+        values.insert(format!("{name}.min"), stats.min);
+        values.insert(format!("{name}.max"), stats.max);
+        values.insert(format!("{name}.mean"), stats.mean);
+    }
+    values
+}
+
+/// `snapshots/STEM.yaml` beside the script: the snapshot of its own run. It cannot collide with
+/// a scenario's, whose names always have a second dot.
+pub fn run_path_for(script: &Path) -> PathBuf {
+    let stem = script
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    script
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("snapshots")
+        .join(format!("{stem}.yaml"))
 }
 
 /// `snapshots/STEM.SCENARIO.yaml` beside the script, the scenario name made file-safe.
