@@ -21,8 +21,8 @@ pub struct Checker<'l> {
     pub reported: HashSet<(&'static str, FileId, Span)>,
     pub steps: u64,
     pub budget_exceeded: bool,
-    /// Names of the functions whose bodies are being checked (a use inside is recursion).
-    pub defining: Vec<String>,
+    /// The functions whose bodies are being checked (a use of their name inside is recursion).
+    pub defining: Vec<Rc<FunctionDef>>,
     modules: HashMap<String, Rc<Module>>,
     loading: Vec<(String, String)>,
     /// Values replacing top-level `let`s of the main file (scenario items).
@@ -444,7 +444,7 @@ impl<'l> Checker<'l> {
         }
     }
 
-    fn check_function(&mut self, module: &Rc<Module>, def: &FunctionDef) {
+    fn check_function(&mut self, module: &Rc<Module>, def: &Rc<FunctionDef>) {
         let file = module.file;
         let mut seen: Vec<&str> = Vec::new();
         for param in &def.params {
@@ -463,13 +463,13 @@ impl<'l> Checker<'l> {
         }
         let visible_below = module.scope.borrow().count;
         let function = Rc::new(UserFunction {
-            def: def.clone(),
+            def: Rc::clone(def),
             module: module.clone(),
             visible_below,
         });
         // Check the body once with the parameters at their defaults (or unknown), so mistakes in
         // functions that are never called are still reported.
-        self.defining.push(def.name.text.clone());
+        self.defining.push(Rc::clone(def));
         let mut env = Env {
             module,
             visible_below,
@@ -481,7 +481,7 @@ impl<'l> Checker<'l> {
                 Some(default) => self.eval(&mut env, default),
                 None => Value::Unknown,
             };
-            env.locals.push((param.name.text.clone(), value));
+            env.locals.push((&param.name.text, value));
         }
         self.eval_body(&mut env, def);
         self.defining.pop();

@@ -20,7 +20,8 @@ pub const MAX_ITEMS: usize = 1_000_000;
 pub struct Env<'a> {
     pub module: &'a Rc<Module>,
     pub visible_below: usize,
-    pub locals: Vec<(String, Value)>,
+    /// Parameters and block `let`s, innermost last; the names borrow from the syntax tree.
+    pub locals: Vec<(&'a str, Value)>,
     pub axes: Option<&'a [Axis]>,
 }
 
@@ -232,7 +233,7 @@ impl Checker<'_> {
     }
 
     fn lookup(&mut self, env: &mut Env, name: &str, span: Span) -> Value {
-        if let Some((_, value)) = env.locals.iter().rev().find(|(local, _)| local == name) {
+        if let Some((_, value)) = env.locals.iter().rev().find(|(local, _)| *local == name) {
             return value.clone();
         }
         if let Some(binding) = env
@@ -255,7 +256,11 @@ impl Checker<'_> {
                 loc: loc(env.file(), span),
             });
         }
-        if self.defining.iter().any(|defining| defining == name) {
+        if self
+            .defining
+            .iter()
+            .any(|defining| defining.name.text == name)
+        {
             self.error(
                 Diagnostic::error("E0020", env.file(), span, format!("function `{name}` calls itself"))
                     .with_label(span, "recursive call")
@@ -263,7 +268,7 @@ impl Checker<'_> {
             );
             return Value::Unknown;
         }
-        let mut candidates: Vec<String> = env.locals.iter().map(|(n, _)| n.clone()).collect();
+        let mut candidates: Vec<String> = env.locals.iter().map(|(n, _)| n.to_string()).collect();
         {
             let scope = env.module.scope.borrow();
             for (key, bindings) in &scope.bindings {
@@ -644,11 +649,11 @@ impl Checker<'_> {
     /// Binds call arguments to parameters: positional in order (a variadic parameter takes the
     /// rest), then by name. Reports unknown names, duplicates, too many and missing arguments.
     /// Returns `None` if binding failed; otherwise each parameter's value expression (if given).
-    fn bind_args<'e>(
+    fn bind_args<'e, P: ParamShape>(
         &mut self,
         file: FileId,
         callee: &str,
-        params: &[(&str, bool, bool)],
+        params: &[P],
         args: &'e [Arg],
         call_span: Span,
     ) -> Option<Vec<Vec<&'e Arg>>> {
@@ -660,7 +665,7 @@ impl Checker<'_> {
                 None => {
                     while position < params.len()
                         && !bound[position].is_empty()
-                        && !params[position].2
+                        && !params[position].variadic()
                     {
                         position += 1;
                     }
@@ -679,20 +684,20 @@ impl Checker<'_> {
                             .with_label(arg.value.span, "extra argument")
                             .with_help(format!(
                                 "its parameters are: {}",
-                                params.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+                                params.iter().map(P::name).collect::<Vec<_>>().join(", ")
                             )),
                         );
                         ok = false;
                         continue;
                     }
                     bound[position].push(arg);
-                    if !params[position].2 {
+                    if !params[position].variadic() {
                         position += 1;
                     }
                 }
-                Some(name) => match params.iter().position(|p| p.0 == name.text) {
+                Some(name) => match params.iter().position(|p| p.name() == name.text) {
                     Some(index) => {
-                        if !bound[index].is_empty() && !params[index].2 {
+                        if !bound[index].is_empty() && !params[index].variadic() {
                             self.error(
                                 Diagnostic::error(
                                     "E0013",
@@ -716,14 +721,14 @@ impl Checker<'_> {
                             format!("`{callee}` has no parameter `{}`", name.text),
                         )
                         .with_label(name.span, "unknown parameter");
-                        match closest(&name.text, params.iter().map(|p| p.0)) {
+                        match closest(&name.text, params.iter().map(P::name)) {
                             Some(s) => {
                                 diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"))
                             }
                             None => {
                                 diagnostic = diagnostic.with_help(format!(
                                     "its parameters are: {}",
-                                    params.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")
+                                    params.iter().map(P::name).collect::<Vec<_>>().join(", ")
                                 ))
                             }
                         }
@@ -733,8 +738,9 @@ impl Checker<'_> {
                 },
             }
         }
-        for (index, (name, required, _)) in params.iter().enumerate() {
-            if *required && bound[index].is_empty() {
+        for (index, param) in params.iter().enumerate() {
+            let name = param.name();
+            if param.required() && bound[index].is_empty() {
                 self.error(
                     Diagnostic::error(
                         "E0011",
@@ -760,13 +766,8 @@ impl Checker<'_> {
     ) -> Value {
         let file = env.file();
         let def = &function.def;
-        let params: Vec<(&str, bool, bool)> = def
-            .params
-            .iter()
-            .map(|p| (p.name.text.as_str(), p.default.is_none(), false))
-            .collect();
         let arg_values: Vec<Value> = args.iter().map(|a| self.eval(env, &a.value)).collect();
-        let Some(bound) = self.bind_args(file, &def.name.text, &params, args, call_span) else {
+        let Some(bound) = self.bind_args(file, &def.name.text, &def.params, args, call_span) else {
             return Value::Unknown;
         };
         let mut callee_env = Env {
@@ -786,19 +787,19 @@ impl Checker<'_> {
                     None => Value::Unknown,
                 },
             };
-            callee_env.locals.push((param.name.text.clone(), value));
+            callee_env.locals.push((&param.name.text, value));
         }
-        self.defining.push(def.name.text.clone());
+        self.defining.push(Rc::clone(def));
         let result = self.eval_body(&mut callee_env, def);
         self.defining.pop();
         result
     }
 
     /// Evaluates a function body in an environment whose locals hold the parameters.
-    pub fn eval_body(&mut self, env: &mut Env, def: &FunctionDef) -> Value {
+    pub fn eval_body<'d>(&mut self, env: &mut Env<'d>, def: &'d FunctionDef) -> Value {
         for (name, value_expr) in &def.lets {
             let value = self.eval(env, value_expr);
-            env.locals.push((name.text.clone(), value));
+            env.locals.push((&name.text, value));
         }
         self.eval(env, &def.result)
     }
@@ -811,18 +812,14 @@ impl Checker<'_> {
         call_span: Span,
     ) -> Value {
         let file = env.file();
-        let params: Vec<(&str, bool, bool)> = builtin
-            .params
-            .iter()
-            .map(|p| (p.name, p.default == ParamDefault::Required, p.variadic))
-            .collect();
-        let Some(bound) = self.bind_args(file, builtin.name, &params, args, call_span) else {
+        let Some(bound) = self.bind_args(file, builtin.name, builtin.params, args, call_span)
+        else {
             for arg in args {
                 self.eval(env, &arg.value);
             }
             return Value::Unknown;
         };
-        let mut values: BTreeMap<&'static str, (Value, Span)> = BTreeMap::new();
+        let mut values: Vec<Option<(Value, Span)>> = Vec::with_capacity(builtin.params.len());
         let mut failed = false;
         for (param, given) in builtin.params.iter().zip(&bound) {
             if param.variadic {
@@ -834,16 +831,20 @@ impl Checker<'_> {
                         None => failed = true,
                     }
                 }
-                values.insert(param.name, (Value::List(items), call_span));
+                values.push(Some((Value::List(items), call_span)));
                 continue;
             }
-            let Some(arg) = given.first() else { continue };
+            let Some(arg) = given.first() else {
+                values.push(None);
+                continue;
+            };
             let value = self.eval(env, &arg.value);
             match self.coerce(env, value, &param.ty, &arg.value) {
-                Some(v) => {
-                    values.insert(param.name, (v, arg.value.span));
+                Some(v) => values.push(Some((v, arg.value.span))),
+                None => {
+                    values.push(None);
+                    failed = true;
                 }
-                None => failed = true,
             }
         }
         if failed {
@@ -1325,26 +1326,70 @@ impl Checker<'_> {
     }
 }
 
+/// What [`Checker::bind_args`] needs to know of a parameter, for builtins and user functions alike.
+trait ParamShape {
+    fn name(&self) -> &str;
+    /// True when a call must give the argument.
+    fn required(&self) -> bool;
+    /// True when the parameter collects every remaining positional argument.
+    fn variadic(&self) -> bool;
+}
+
+impl ParamShape for Param {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn required(&self) -> bool {
+        self.default == ParamDefault::Required
+    }
+    fn variadic(&self) -> bool {
+        self.variadic
+    }
+}
+
+impl ParamShape for crate::syntax::ast::Param {
+    fn name(&self) -> &str {
+        &self.name.text
+    }
+    fn required(&self) -> bool {
+        self.default.is_none()
+    }
+    fn variadic(&self) -> bool {
+        false
+    }
+}
+
 /// A builtin call whose arguments are bound and type-checked.
 pub struct Call {
     pub builtin: &'static Builtin,
-    pub values: BTreeMap<&'static str, (Value, Span)>,
+    /// The value given for each parameter of `builtin.params`, in the same order, with the span
+    /// of its expression; `None` where the argument was left out.
+    pub values: Vec<Option<(Value, Span)>>,
     pub file: FileId,
     pub span: Span,
 }
 
 impl Call {
-    fn param(&self, name: &str) -> &'static Param {
+    fn index(&self, name: &str) -> usize {
         self.builtin
             .params
             .iter()
-            .find(|p| p.name == name)
+            .position(|p| p.name == name)
             .expect("parameter from the builtins table")
+    }
+
+    fn param(&self, name: &str) -> &'static Param {
+        &self.builtin.params[self.index(name)]
+    }
+
+    /// The value given for the parameter `name` and its span.
+    fn given(&self, name: &str) -> Option<&(Value, Span)> {
+        self.values.get(self.index(name))?.as_ref()
     }
 
     /// A numeric argument or its default, in SI units.
     pub fn scalar(&self, name: &str) -> Option<Scalar> {
-        match self.values.get(name) {
+        match self.given(name) {
             Some((Value::Number(s), _)) => Some(*s),
             _ => {
                 let param = self.param(name);
@@ -1372,18 +1417,18 @@ impl Call {
     }
 
     pub fn text(&self, name: &str) -> Option<String> {
-        match self.values.get(name) {
+        match self.given(name) {
             Some((Value::Text(t), _)) => Some(t.clone()),
             _ => None,
         }
     }
 
     pub fn value(&self, name: &str) -> Option<&Value> {
-        self.values.get(name).map(|(v, _)| v)
+        self.given(name).map(|(v, _)| v)
     }
 
     pub fn span_of(&self, name: &str) -> Span {
-        self.values.get(name).map_or(self.span, |(_, s)| *s)
+        self.given(name).map_or(self.span, |(_, s)| *s)
     }
 
     pub fn bands(&self, name: &str) -> Bands {

@@ -74,7 +74,7 @@ impl Value {
 /// A user function: its definition, and the module scope it sees (names bound before it).
 #[derive(Debug)]
 pub struct UserFunction {
-    pub def: FunctionDef,
+    pub def: Rc<FunctionDef>,
     pub module: Rc<Module>,
     /// Only module bindings with index below this are visible (those defined before the function).
     pub visible_below: usize,

@@ -54,8 +54,9 @@ pub enum StatementKind {
     Use(UseStatement),
     /// `let name = value`
     Let { name: Name, value: Expr },
-    /// `fn name(a, b = 2) = body` or with a block body.
-    Function(FunctionDef),
+    /// `fn name(a, b = 2) = body` or with a block body. Shared, because every value that refers to
+    /// the function keeps its definition.
+    Function(std::rc::Rc<FunctionDef>),
     /// `experiment "name" { seed 7  dt 20 ms  duration 40 min }`
     Experiment {
         title: StringLit,
@@ -369,6 +370,7 @@ impl Statement {
                 value.zero_spans();
             }
             StatementKind::Function(function) => {
+                let function = std::rc::Rc::make_mut(function);
                 function.name.zero_spans();
                 for param in &mut function.params {
                     param.name.zero_spans();

@@ -596,7 +596,7 @@ impl Builder {
                 let (name, value) = self.let_parts(inner);
                 StatementKind::Let { name, value }
             }
-            Rule::fn_stmt => StatementKind::Function(self.function(inner)),
+            Rule::fn_stmt => StatementKind::Function(std::rc::Rc::new(self.function(inner))),
             Rule::experiment_stmt => {
                 let title = self.string(inner.next().expect("title"));
                 StatementKind::Experiment {
