@@ -986,6 +986,7 @@ impl<'l> Checker<'l> {
                     quantity: "overlap",
                     grouping: None,
                     pattern,
+                    component: None,
                     loc: call.loc(),
                 })
             }
@@ -1829,6 +1830,7 @@ impl<'l> Checker<'l> {
                 quantity: info.name,
                 grouping,
                 pattern,
+                component: None,
                 loc: loc(file, item.span),
             });
         }
