@@ -62,7 +62,7 @@ fn documented_presets(doc: &str) -> BTreeMap<String, Presets> {
             let signature = heading.trim().trim_matches('`');
             let name = signature.split('(').next().expect("a name").to_string();
             assert!(
-                modules[module].get(&name).is_none(),
+                !modules[module].contains_key(&name),
                 "{module}.{name} is documented twice"
             );
             modules
