@@ -88,10 +88,14 @@ pub fn observable_column(observable: &Observable) -> Option<String> {
     if observable.grouping.is_some() {
         return None;
     }
-    Some(match observable.quantity {
-        "overlap" => format!("overlap.{}", observable.pattern.as_deref()?),
-        other => other.to_string(),
-    })
+    Some(
+        match (observable.quantity, observable.component.as_deref()) {
+            ("overlap", _) => format!("overlap.{}", observable.pattern.as_deref()?),
+            ("energy", Some(band)) => format!("band_energy.{band}"),
+            (quantity, Some(component)) => format!("{quantity}.{component}"),
+            (quantity, None) => quantity.to_string(),
+        },
+    )
 }
 
 struct Lowerer<'a> {
@@ -765,6 +769,20 @@ impl Lowerer<'_> {
             });
         }
         for observable in &observables {
+            if let Some(component) = &observable.component {
+                match self.component_quantity(observable, component, &present) {
+                    Some(quantity) => push(quantity, "1"),
+                    None => continue,
+                }
+                if observable.quantity == "energy" {
+                    // The `energy` column is the sum of the recorded bands, so every band is
+                    // recorded whenever energy is.
+                    for band in &present {
+                        push(Quantity::BandEnergy { band: *band }, "1");
+                    }
+                }
+                continue;
+            }
             match (observable.quantity, observable.grouping) {
                 ("temperature", None) => push(Quantity::Temperature, "1"),
                 ("temperature", Some(_)) => {
@@ -838,6 +856,64 @@ impl Lowerer<'_> {
             })
             .collect();
         (RecordSpec { items }, units)
+    }
+
+    /// The recorded quantity behind `temperature.csh`, `energy.rsh` or `integration.rAMYG`, or
+    /// E0042 when this experiment has no such band or region.
+    fn component_quantity(
+        &mut self,
+        observable: &Observable,
+        component: &str,
+        present: &[Band],
+    ) -> Option<Quantity> {
+        if observable.quantity == "integration" {
+            if self.context.region_names.iter().any(|r| r == component) {
+                return Some(Quantity::RegionIntegration {
+                    region: component.to_string(),
+                });
+            }
+            let names: Vec<&str> = self
+                .context
+                .region_names
+                .iter()
+                .map(String::as_str)
+                .collect();
+            let help = match crate::semantics::eval::closest(component, names.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None if names.is_empty() => "the connectome has no regions".to_string(),
+                None => format!("its regions are: {}", names.join(", ")),
+            };
+            self.errors.push(
+                Diagnostic::error(
+                    "E0042",
+                    observable.loc.file,
+                    observable.loc.span,
+                    format!("the connectome has no region `{component}`"),
+                )
+                .with_label(observable.loc.span, "unknown region")
+                .with_help(help),
+            );
+            return None;
+        }
+        let band = Band::ALL.into_iter().find(|b| b.name() == component)?;
+        if !present.contains(&band) {
+            let why = match band {
+                Band::Rsh => "the harmonics have no region modes (`regional N per region`)",
+                Band::Ssh => "the harmonics have no sensorium modes (`sensory N`)",
+                Band::Csh => "the harmonics have no connectome modes",
+            };
+            self.error(
+                "E0042",
+                observable.loc,
+                format!("`{}.{component}` is empty: {why}", observable.quantity),
+                "a band this experiment does not have",
+            );
+            return None;
+        }
+        Some(match observable.quantity {
+            "temperature" => Quantity::BandTemperature { band },
+            _ => Quantity::BandEnergy { band },
+        })
     }
 
     fn expectations(&mut self) {
@@ -1100,5 +1176,38 @@ mod tests {
             == Quantity::Overlap {
                 pattern: "calm".into()
             }));
+    }
+
+    #[test]
+    fn an_expectation_on_one_band_or_region_records_that_column() {
+        let lowered = lowered(
+            "source sit = meditation(at: 2 min, for: 5 min)\nexpect mean(temperature.csh, during: sit) > mean(energy.csh, before: sit)\nexpect final(integration.left) > 0\n",
+        )
+        .expect("lowers");
+        let quantities: Vec<&Quantity> = lowered
+            .plan
+            .record
+            .items
+            .iter()
+            .map(|i| &i.quantity)
+            .collect();
+        assert!(quantities.contains(&&Quantity::BandTemperature { band: Band::Csh }));
+        assert!(quantities.contains(&&Quantity::BandEnergy { band: Band::Csh }));
+        assert!(quantities.contains(&&Quantity::RegionIntegration {
+            region: "left".into()
+        }));
+        // Only the band asked for: the ring has no region modes, and `temperature.csh` alone
+        // does not record the total temperature.
+        assert!(!quantities.contains(&&Quantity::Temperature));
+    }
+
+    #[test]
+    fn a_band_or_region_the_experiment_lacks_is_an_error_at_its_span() {
+        let errors = lowered(
+            "record every 1 s { temperature }\nexpect mean(temperature.rsh) > 0\nexpect mean(integration.middle) > 0\n",
+        )
+        .expect_err("no region modes, no region `middle`");
+        assert!(errors.contains(&("E0042", "temperature.rsh".to_string())));
+        assert!(errors.contains(&("E0042", "integration.middle".to_string())));
     }
 }

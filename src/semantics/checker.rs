@@ -1041,6 +1041,7 @@ impl<'l> Checker<'l> {
                     quantity: "overlap",
                     grouping: None,
                     pattern,
+                    component: None,
                     loc: call.loc(),
                 })
             }
@@ -1884,6 +1885,7 @@ impl<'l> Checker<'l> {
                 quantity: info.name,
                 grouping,
                 pattern,
+                component: None,
                 loc: loc(file, item.span),
             });
         }

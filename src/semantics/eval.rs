@@ -253,6 +253,7 @@ impl Checker<'_> {
                 quantity: quantity.name,
                 grouping: None,
                 pattern: None,
+                component: None,
                 loc: loc(env.file(), span),
             });
         }
@@ -354,6 +355,7 @@ impl Checker<'_> {
                 self.error(diagnostic);
                 Value::Unknown
             }
+            Value::Observable(observable) => self.observable_component(file, observable, field),
             other => {
                 self.error(
                     Diagnostic::error(
@@ -367,6 +369,76 @@ impl Checker<'_> {
                 Value::Unknown
             }
         }
+    }
+
+    /// `temperature.csh`, `energy.rsh`, `integration.rAMYG`: one band of a quantity the engine
+    /// records per band, or one region of the integration. Whether the band exists in this
+    /// experiment's harmonics and whether the region exists in its connectome is known only when
+    /// the plan is lowered (E0042 there).
+    fn observable_component(
+        &mut self,
+        file: FileId,
+        observable: Observable,
+        field: &Name,
+    ) -> Value {
+        let span = Span::new(observable.loc.span.start, field.span.end);
+        let splittable = matches!(
+            observable.quantity,
+            "temperature" | "energy" | "integration"
+        );
+        let refusal = match (splittable, &observable.component) {
+            (false, _) => Some(format!(
+                "`{}` is one number per time; only `temperature` and `energy` (by band) and \
+                 `integration` (by region) have components",
+                observable.quantity
+            )),
+            (true, Some(component)) => Some(format!(
+                "`{}.{component}` is already one component",
+                observable.quantity
+            )),
+            (true, None) => None,
+        };
+        if let Some(message) = refusal {
+            self.error(
+                Diagnostic::error(
+                    "E0023",
+                    file,
+                    field.span,
+                    format!(
+                        "`{}` has no component `{}`",
+                        observable.quantity, field.text
+                    ),
+                )
+                .with_label(field.span, "not a component")
+                .with_help(message),
+            );
+            return Value::Unknown;
+        }
+        if matches!(observable.quantity, "temperature" | "energy") {
+            let bands = ["csh", "rsh", "ssh"];
+            if !bands.contains(&field.text.as_str()) {
+                let mut diagnostic = Diagnostic::error(
+                    "E0023",
+                    file,
+                    field.span,
+                    format!(
+                        "`{}` has no band `{}`; its bands are csh, rsh and ssh",
+                        observable.quantity, field.text
+                    ),
+                )
+                .with_label(field.span, "not a band");
+                if let Some(s) = closest(&field.text, bands) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{s}`?"));
+                }
+                self.error(diagnostic);
+                return Value::Unknown;
+            }
+        }
+        Value::Observable(Observable {
+            component: Some(field.text.clone()),
+            loc: loc(file, span),
+            ..observable
+        })
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -207,6 +207,7 @@ pub fn check_scenario_item(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::semantics::checker::predicate_statistics;
     use crate::semantics::program::{SourcePart, Window};
 
     fn check(text: &str) -> Checked {
@@ -382,6 +383,54 @@ mod tests {
                 .map(|d| d.code)
                 .collect::<Vec<_>>(),
             ["W0003"]
+        );
+    }
+
+    #[test]
+    fn a_band_or_region_of_a_quantity_is_read_with_a_field() {
+        let text = format!(
+            "{HEADER}record every 1 s {{ temperature by band, energy by band }}\nexpect mean(temperature.csh) > mean(energy.rsh)\nexpect final(integration.rAMYG) > 0\n"
+        );
+        let checked = check(&text);
+        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+        let program = checked.program.expect("an experiment");
+        let mut components = Vec::new();
+        for expectation in &program.expectations {
+            predicate_statistics(&expectation.predicate, &mut |statistic| {
+                let observable = &statistic.observable;
+                let text = &checked.sources.text(observable.loc.file)[observable.loc.span.range()];
+                components.push((
+                    observable.quantity,
+                    observable.component.clone(),
+                    text.to_string(),
+                ));
+            });
+        }
+        assert_eq!(
+            components,
+            [
+                ("temperature", Some("csh".into()), "temperature.csh".into()),
+                ("energy", Some("rsh".into()), "energy.rsh".into()),
+                (
+                    "integration",
+                    Some("rAMYG".into()),
+                    "integration.rAMYG".into()
+                ),
+            ]
+        );
+        for wrong in [
+            "mean(temperature.csj)",
+            "mean(valence.csh)",
+            "mean(temperature.csh.rsh)",
+        ] {
+            let text = format!("{HEADER}record every 1 s {{ temperature }}\nexpect {wrong} > 0\n");
+            assert!(codes(&text).contains(&"E0023"), "{wrong}");
+        }
+        let near = check(&format!("{HEADER}expect mean(temperature.csj) > 0\n"));
+        assert!(
+            near.diagnostics
+                .iter()
+                .any(|d| d.help.as_deref() == Some("did you mean `csh`?"))
         );
     }
 }

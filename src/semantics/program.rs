@@ -399,6 +399,9 @@ pub struct Observable {
     pub quantity: &'static str,
     pub grouping: Option<Grouping>,
     pub pattern: Option<String>,
+    /// One part of a split quantity, read with a field: the band of `temperature.csh` or
+    /// `energy.rsh`, the region of `integration.rAMYG`.
+    pub component: Option<String>,
     pub loc: Loc,
 }
 
