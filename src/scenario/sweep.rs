@@ -42,8 +42,8 @@ pub struct SweepDocument<'a> {
 }
 
 /// The CSV header and rows of the sweep table: `index`, one column per axis (its label), a
-/// value column `AXIS [unit]` for a numeric axis whose labels are not its values (a list of
-/// durations, say), `seed` unless an axis varies it, and `QUANTITY.final|mean|min|max` for every
+/// value column `AXIS [unit]` (`AXIS value` for plain numbers) for a numeric axis whose labels
+/// are not its values (a list of durations, say), `seed` unless an axis varies it, and `QUANTITY.final|mean|min|max` for every
 /// recorded quantity.
 pub fn table(report: &SweepReport) -> (Vec<String>, Vec<Vec<Cell>>) {
     let quantities: BTreeSet<&String> = report
@@ -61,7 +61,7 @@ pub fn table(report: &SweepReport) -> (Vec<String>, Vec<Vec<Cell>>) {
     for axis in &report.axes {
         headers.push(axis.name.clone());
         if value_column(axis) {
-            headers.push(column_header(&axis.name, &axis.unit));
+            headers.push(value_header(axis));
         }
     }
     if !seed_varied {
@@ -105,6 +105,15 @@ pub fn table(report: &SweepReport) -> (Vec<String>, Vec<Vec<Cell>>) {
         })
         .collect();
     (headers, rows)
+}
+
+/// `duration [s]`, or `suppression value` for plain numbers (the bare name is the label column).
+fn value_header(axis: &AxisRecord) -> String {
+    if axis.unit.is_empty() {
+        format!("{} value", axis.name)
+    } else {
+        column_header(&axis.name, &axis.unit)
+    }
 }
 
 /// Whether a numeric axis needs its values beside its labels: when a label is not simply the
