@@ -4,7 +4,6 @@
 //! result shows up as a snapshot diff to review.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anneal::scenario::{self, snapshot};
 use serde::Serialize;
@@ -20,7 +19,7 @@ struct Outcome {
 
 #[test]
 fn library() {
-    insta::glob!("../examples/scenarios", "*.anneal", |path: &Path| {
+    insta::glob!("../examples/scenarios", "*.anneal", |path| {
         let checked = anneal::semantics::check_file(path);
         let program = checked.program.expect("the scenario script checks");
         assert!(
