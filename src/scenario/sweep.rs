@@ -365,6 +365,25 @@ mod tests {
     }
 
     #[test]
+    fn a_list_of_plain_numbers_gets_a_value_column_named_apart_from_its_labels() {
+        let mut report = report();
+        report.axes[1] = AxisRecord {
+            name: "suppression".into(),
+            labels: vec!["0".into(), "1".into()],
+            values: Some(vec![0.8, 0.0]),
+            unit: String::new(),
+        };
+        for item in &mut report.items {
+            let label = if item.index % 2 == 0 { "0" } else { "1" };
+            item.parameters.remove("seed");
+            item.parameters.insert("suppression".into(), label.into());
+        }
+        let (headers, rows) = table(&report);
+        assert_eq!(headers[3..6], ["suppression", "suppression value", "seed"]);
+        assert_eq!(rows[1][3..5], [Cell::Text("1".into()), Cell::Number(0.0)]);
+    }
+
+    #[test]
     fn axis_summaries_average_over_the_other_axes() {
         let report = report();
         let by_duration = summarise_axis(&report, &report.axes[0], "frustration");
