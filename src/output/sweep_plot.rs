@@ -186,9 +186,12 @@ impl SweepFigure<'_> {
     ) -> Result<(), String> {
         let count = self.positions.len();
         let x_range = match self.positions {
+            // A wider margin than `padded` gives, so the bars at the ends clear the axes.
             Positions::Values(values) => {
                 let (lo, hi) = extent(values.iter().copied());
-                padded(lo, hi)
+                let inner = padded(lo, hi);
+                let margin = (inner.end - inner.start) * 0.05;
+                (inner.start - margin)..(inner.end + margin)
             }
             Positions::Labels(_) => -0.5..(count as f64 - 0.5),
         };
@@ -198,8 +201,10 @@ impl SweepFigure<'_> {
                 .zip(s.spreads)
                 .flat_map(|(m, d)| [m - d, m + d])
         }));
+        // The top third of each panel is left to the legend, so it never hides a point.
         let y_range = if lo.is_finite() {
-            padded(lo, hi)
+            let inner = padded(lo, hi);
+            inner.start..(inner.end + 0.5 * (inner.end - inner.start))
         } else {
             0.0..1.0
         };

@@ -42,8 +42,8 @@ pub struct SweepDocument<'a> {
 }
 
 /// The CSV header and rows of the sweep table: `index`, one column per axis (its label), a
-/// value column `AXIS [unit]` for a numeric axis whose labels are not its values (a list of
-/// durations, say), `seed` unless an axis varies it, and `QUANTITY.final|mean|min|max` for every
+/// value column `AXIS [unit]` (`AXIS value` for plain numbers) for a numeric axis whose labels
+/// are not its values (a list of durations, say), `seed` unless an axis varies it, and `QUANTITY.final|mean|min|max` for every
 /// recorded quantity.
 pub fn table(report: &SweepReport) -> (Vec<String>, Vec<Vec<Cell>>) {
     let quantities: BTreeSet<&String> = report
@@ -61,7 +61,7 @@ pub fn table(report: &SweepReport) -> (Vec<String>, Vec<Vec<Cell>>) {
     for axis in &report.axes {
         headers.push(axis.name.clone());
         if value_column(axis) {
-            headers.push(column_header(&axis.name, &axis.unit));
+            headers.push(value_header(axis));
         }
     }
     if !seed_varied {
@@ -105,6 +105,15 @@ pub fn table(report: &SweepReport) -> (Vec<String>, Vec<Vec<Cell>>) {
         })
         .collect();
     (headers, rows)
+}
+
+/// `duration [s]`, or `suppression value` for plain numbers (the bare name is the label column).
+fn value_header(axis: &AxisRecord) -> String {
+    if axis.unit.is_empty() {
+        format!("{} value", axis.name)
+    } else {
+        column_header(&axis.name, &axis.unit)
+    }
 }
 
 /// Whether a numeric axis needs its values beside its labels: when a label is not simply the
@@ -353,6 +362,25 @@ mod tests {
         assert_eq!(csv.lines().nth(3), Some("2,20 min,1200,1,2,1,0,3"));
         let yaml = crate::output::yaml::to_string(&table_yaml(&headers, &rows)).unwrap();
         assert!(yaml.starts_with("- index: 0\n  duration: 10 min\n  duration [s]: 600.0\n"));
+    }
+
+    #[test]
+    fn a_list_of_plain_numbers_gets_a_value_column_named_apart_from_its_labels() {
+        let mut report = report();
+        report.axes[1] = AxisRecord {
+            name: "suppression".into(),
+            labels: vec!["0".into(), "1".into()],
+            values: Some(vec![0.8, 0.0]),
+            unit: String::new(),
+        };
+        for item in &mut report.items {
+            let label = if item.index % 2 == 0 { "0" } else { "1" };
+            item.parameters.remove("seed");
+            item.parameters.insert("suppression".into(), label.into());
+        }
+        let (headers, rows) = table(&report);
+        assert_eq!(headers[3..6], ["suppression", "suppression value", "seed"]);
+        assert_eq!(rows[1][3..5], [Cell::Text("1".into()), Cell::Number(0.0)]);
     }
 
     #[test]
