@@ -67,6 +67,9 @@ pub enum Flow {
     Quit,
 }
 
+/// What `:run until` waits for: looked at after every step, it says how the goal was met.
+type Goal<'a> = dyn FnMut(&EngineView<'_>) -> Option<String> + 'a;
+
 /// Why the engine stopped advancing.
 enum Stopped {
     /// It went as far as asked.
@@ -218,7 +221,7 @@ impl Session {
         &mut self,
         steps: u64,
         sample_every: u64,
-        mut target: Option<&mut dyn FnMut(&EngineView<'_>) -> Option<String>>,
+        mut target: Option<&mut Goal<'_>>,
     ) -> Result<Stopped, String> {
         let names = self.quantity_names();
         let loaded = self
