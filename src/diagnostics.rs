@@ -166,6 +166,20 @@ impl RenderOptions {
     }
 }
 
+/// A file as ariadne knows it: by its index, since two files may share a name (every line
+/// typed at the REPL prompt is `<repl>`), and shown by its name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct SourceKey {
+    index: usize,
+    name: String,
+}
+
+impl std::fmt::Display for SourceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
 /// Renders one diagnostic to text. With colour off the output is plain ASCII, stable for snapshots.
 pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptions) -> String {
     let kind = match diagnostic.severity {
@@ -181,7 +195,10 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptio
         .with_index_type(IndexType::Byte)
         .with_color(options.color)
         .with_char_set(char_set);
-    let name_of = |file: FileId| sources.name(file).to_string();
+    let name_of = |file: FileId| SourceKey {
+        index: file.0,
+        name: sources.name(file).to_string(),
+    };
     let clamp = |file: FileId, span: Span| {
         let len = sources.text(file).len();
         let start = span.start.min(len);
@@ -226,7 +243,7 @@ pub fn render(diagnostic: &Diagnostic, sources: &SourceMap, options: RenderOptio
     let report = builder.finish();
     let cache = ariadne::sources((0..sources.len()).map(|index| {
         (
-            sources.name(FileId(index)).to_string(),
+            name_of(FileId(index)),
             sources.text(FileId(index)).to_string(),
         )
     }));

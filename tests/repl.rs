@@ -207,3 +207,60 @@ fn the_guide_shows_real_transcripts() {
     }
     assert!(count >= 4, "only {count} transcripts in docs/repl.md");
 }
+
+/// `:set` recompiles like an edit of the script: setting `tau` at step 0 and running gives the
+/// traces `anneal run` gives for the script edited so; setting a `let` to its own value in the
+/// middle of a run continues from the restored state without changing a bit.
+#[test]
+fn set_matches_an_edited_script_and_a_restored_state_continues_exactly() {
+    let temp = tempfile::tempdir().expect("temporary folder");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let original = std::fs::read_to_string(root.join("tests/repl/pulse.anneal")).expect("script");
+    assert!(original.contains("let tau = 4 s"));
+    let edited = temp.path().join("edited.anneal");
+    std::fs::write(&edited, original.replace("let tau = 4 s", "let tau = 1 s")).expect("write");
+    let run = |script: &std::path::Path, out: &std::path::Path| {
+        let status = Command::new(env!("CARGO_BIN_EXE_anneal"))
+            .current_dir(root)
+            .arg("run")
+            .arg(script)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .expect("anneal run");
+        assert!(status.status.success(), "{status:?}");
+    };
+    run(&edited, &temp.path().join("edited_run"));
+    run(
+        std::path::Path::new("tests/repl/pulse.anneal"),
+        &temp.path().join("original_run"),
+    );
+    let text = transcript(
+        Some("tests/repl/pulse.anneal"),
+        &format!(
+            ":set tau = 1 s\n:step 20 s\n:save {}\n:reset\n:set tau = 4 s\n:step 3 s\n:set tau = 2 s * 2\n:step 20 s\n:save {}\n",
+            temp.path().join("set_at_start").display(),
+            temp.path().join("set_unchanged").display()
+        ),
+    );
+    assert!(
+        text.contains("set tau = 1 s; the cooling curve changed; at step 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("set tau = 2 s * 2; the plan is unchanged; continuing from step 300"),
+        "{text}"
+    );
+    for (expected, got) in [
+        ("edited_run", "set_at_start"),
+        ("original_run", "set_unchanged"),
+    ] {
+        for file in ["traces.csv", "mode_energy.npy", "plan.yaml"] {
+            let read = |folder: &str| std::fs::read(temp.path().join(folder).join(file)).unwrap();
+            assert!(
+                read(expected) == read(got),
+                "{file} of {got} differs from {expected}"
+            );
+        }
+    }
+}

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use crate::diagnostics::{Diagnostic, RenderOptions, render_all};
-use crate::semantics::FsLoader;
 use crate::semantics::checker::Checker;
 use crate::semantics::value::{Module, Scope, Value};
+use crate::semantics::{Checked, FsLoader};
 
 /// The source name of lines typed at the prompt, in diagnostics.
 pub const PROMPT_SOURCE: &str = "<repl>";
@@ -73,12 +73,12 @@ impl PromptScope {
         }
     }
 
-    /// The scope of the script `text` at `path`, with the top-level `let`s in `overrides`
-    /// replaced (as `:set` does). The script's own diagnostics are not repeated here: loading
-    /// it reported them.
-    pub fn of_script(path: &Path, text: &str, overrides: &HashMap<String, Value>) -> PromptScope {
+    /// The scope of the script `text` at `path`, with the top-level `let`s named in `lets`
+    /// given those expressions (as `:set` does). The script's own diagnostics are not repeated
+    /// here: loading it reported them.
+    pub fn of_script(path: &Path, text: &str, lets: &HashMap<String, String>) -> PromptScope {
         let mut checker = Checker::new(&FILES);
-        checker.overrides = overrides.clone();
+        checker.override_texts = lets.clone();
         let (_, module) = checker.check_main_module(&path.display().to_string(), path, text);
         checker.diagnostics.clear();
         PromptScope {
@@ -133,21 +133,6 @@ impl PromptScope {
         Ok(text)
     }
 
-    /// Evaluates an expression (the right side of `:set`) to a value. Errors come back rendered.
-    pub fn value_of(&mut self, expression: &str, options: RenderOptions) -> Result<Value, String> {
-        if starts_statement(expression) {
-            return Err(format!(
-                "`{expression}` is a statement; `:set` needs an expression"
-            ));
-        }
-        let (_, outcome) = self.check_line(expression);
-        let diagnostics = std::mem::take(&mut self.checker.diagnostics);
-        if diagnostics.iter().any(Diagnostic::is_error) {
-            return Err(render_all(&diagnostics, &self.checker.sources, options));
-        }
-        outcome.ok_or_else(|| "expected an expression".to_string())
-    }
-
     /// Checks a line in a new module holding a copy of the latest scope: `Some(value)` for an
     /// expression, `None` for statements. Diagnostics stay in the checker.
     fn check_line(&mut self, line: &str) -> (Rc<Module>, Option<Value>) {
@@ -192,6 +177,37 @@ impl PromptScope {
             }
         }
     }
+}
+
+/// Checks the script `text` at `path` as `:set` recompiles it, in one check so that every
+/// diagnostic renders against its own sources: the top-level `let`s named in `lets` get those
+/// expressions (evaluated where the `let` stands), and each `(name, expression)` of `others`
+/// (a setting such as `cooling`, or a source) is evaluated in the script's scope afterwards.
+/// The expressions are files named `<repl>`.
+pub fn recheck(
+    path: &Path,
+    text: &str,
+    lets: &HashMap<String, String>,
+    others: &[(String, String)],
+) -> (Checked, Vec<(String, Value)>) {
+    let mut checker = Checker::new(&FILES);
+    checker.override_texts = lets.clone();
+    let (program, module) = checker.check_main_module(&path.display().to_string(), path, text);
+    let values = others
+        .iter()
+        .map(|(name, expression)| {
+            (
+                name.clone(),
+                checker.eval_text(&module, PROMPT_SOURCE, expression),
+            )
+        })
+        .collect();
+    let checked = Checked {
+        program,
+        diagnostics: checker.diagnostics,
+        sources: checker.sources,
+    };
+    (checked, values)
 }
 
 /// Whether a line starts with a statement keyword (`let x = ...`) rather than an expression;
@@ -321,16 +337,31 @@ mod tests {
     #[test]
     fn the_scripts_names_are_in_scope_with_overrides() {
         let text = "let tau = 5 s\nlet twice = 2 * tau\n";
-        let scope = PromptScope::of_script(Path::new("x.anneal"), text, &HashMap::new());
+        let mut scope = PromptScope::of_script(Path::new("x.anneal"), text, &HashMap::new());
         assert!(scope.names().contains(&"twice".to_string()));
-        let mut scope = scope;
         assert_eq!(evaluate(&mut scope, "twice").unwrap(), "10 s\n");
-        let mut overrides = HashMap::new();
-        let value = PromptScope::empty()
-            .value_of("1 min", RenderOptions::plain())
-            .unwrap();
-        overrides.insert("tau".to_string(), value);
-        let mut scope = PromptScope::of_script(Path::new("x.anneal"), text, &overrides);
+        let lets = HashMap::from([("tau".to_string(), "1 min".to_string())]);
+        let mut scope = PromptScope::of_script(Path::new("x.anneal"), text, &lets);
         assert_eq!(evaluate(&mut scope, "twice").unwrap(), "120 s\n");
+    }
+
+    #[test]
+    fn a_recheck_reports_errors_in_the_set_expressions_against_their_own_text() {
+        let text = "let tau = 5 s\nlet twice = 2 * tau\n";
+        let lets = HashMap::from([("tau".to_string(), "3 Hz + 1 s".to_string())]);
+        let others = [("extra".to_string(), "twice * 2".to_string())];
+        let (checked, values) = recheck(Path::new("x.anneal"), text, &lets, &others);
+        assert!(checked.has_errors());
+        let rendered = render_all(
+            &checked.diagnostics,
+            &checked.sources,
+            RenderOptions::plain(),
+        );
+        assert!(rendered.contains("<repl>:1:1"), "{rendered}");
+        assert_eq!(values.len(), 1);
+        let lets = HashMap::from([("tau".to_string(), "1 s".to_string())]);
+        let (checked, values) = recheck(Path::new("x.anneal"), text, &lets, &others);
+        assert!(!checked.has_errors());
+        assert_eq!(display(&values[0].1).unwrap(), "4 s");
     }
 }

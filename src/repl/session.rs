@@ -13,13 +13,12 @@ use crate::engine::schedule::{CoolingClock, envelope_value};
 use crate::engine::{Engine, EngineView, EventKind};
 use crate::plan::{Action, Band};
 use crate::runner::{self, Failure, Prepared};
-use crate::semantics::FsLoader;
 use crate::semantics::units::Dim;
 use crate::semantics::value::Value;
 use crate::syntax::ast::StatementKind;
 
 use super::command::{Advance, COMMANDS, Command, EventName, Until};
-use super::scope::PromptScope;
+use super::scope::{self, PromptScope};
 
 /// Samples of each quantity kept for the sparkline.
 const HISTORY_LENGTH: usize = 40;
@@ -57,8 +56,8 @@ struct Loaded {
     text: String,
     prepared: Prepared,
     engine: Engine,
-    /// The values given with `:set`, by name: the text typed and its value.
-    overrides: BTreeMap<String, (String, Value)>,
+    /// The expressions given with `:set`, by name.
+    overrides: BTreeMap<String, String>,
 }
 
 /// What the caller should do after a command.
@@ -67,6 +66,9 @@ pub enum Flow {
     Continue,
     Quit,
 }
+
+/// What `:run until` waits for: looked at after every step, it says how the goal was met.
+type Goal<'a> = dyn FnMut(&EngineView<'_>) -> Option<String> + 'a;
 
 /// Why the engine stopped advancing.
 enum Stopped {
@@ -219,7 +221,7 @@ impl Session {
         &mut self,
         steps: u64,
         sample_every: u64,
-        mut target: Option<&mut dyn FnMut(&EngineView<'_>) -> Option<String>>,
+        mut target: Option<&mut Goal<'_>>,
     ) -> Result<Stopped, String> {
         let names = self.quantity_names();
         let loaded = self
@@ -561,7 +563,7 @@ impl Session {
             loaded.prepared.basis.modes.len(),
             loaded.engine.current_step()
         );
-        for (name, (expression, _)) in &loaded.overrides {
+        for (name, expression) in &loaded.overrides {
             let _ = writeln!(text, "  set {name} = {expression}");
         }
         Ok(text)
@@ -609,68 +611,66 @@ impl Session {
         Ok(text)
     }
 
-    /// `:set NAME = EXPR`: evaluates the expression in the prompt's scope, recompiles the
-    /// script with it, and continues from the current state when only schedules changed.
+    /// `:set NAME = EXPR`: recompiles the script with the new value (evaluated in the
+    /// script's scope), and continues from the current state when only schedules changed.
     fn set(&mut self, name: &str, expression: &str) -> Result<String, String> {
-        // Refuse a name `:set` cannot change before evaluating anything.
-        Target::of(name, self.loaded()?)?;
-        let value = self.scope.value_of(expression, self.render)?;
         let loaded = self.loaded()?;
+        Target::of(name, loaded)?;
         let mut overrides = loaded.overrides.clone();
-        overrides.insert(name.to_string(), (expression.to_string(), value));
-        let let_values: HashMap<String, Value> = overrides
-            .iter()
-            .filter(|(name, _)| matches!(Target::of(name, loaded), Ok(Target::Let)))
-            .map(|(name, (_, value))| (name.clone(), value.clone()))
-            .collect();
-        let display_name = loaded.path.display().to_string();
-        let checked = crate::semantics::check_source_with_overrides(
-            &display_name,
-            &loaded.path,
-            &loaded.text,
-            &FsLoader,
-            &let_values,
+        overrides.insert(name.to_string(), expression.to_string());
+        let mut lets = HashMap::new();
+        let mut others = Vec::new();
+        for (name, expression) in &overrides {
+            if Target::of(name, loaded)? == Target::Let {
+                lets.insert(name.clone(), expression.clone());
+            } else {
+                others.push((name.clone(), expression.clone()));
+            }
+        }
+        let (checked, values) = scope::recheck(&loaded.path, &loaded.text, &lets, &others);
+        let unchanged = format!(
+            "error: with `{name} = {expression}` the script does not compile; nothing changed"
         );
-        let (mut program, sources, warnings) =
-            runner::checked_program(checked).map_err(|failure| {
-                format!(
-                    "{}error: with `{name} = {expression}` the script does not check; nothing changed",
-                    self.failure(&failure)
-                )
-            })?;
-        for (name, (expression, value)) in &overrides {
-            if let Target::Setting(setting) = Target::of(name, loaded)? {
-                apply_setting(&mut program, setting, value)
-                    .map_err(|error| format!("`:set {name} = {expression}`: {error}"))?;
-            } else if let Target::Source = Target::of(name, loaded)? {
-                let Value::Source(source) = value else {
-                    return Err(format!(
-                        "`{name}` is a source, but `{expression}` is {}",
-                        value.describe()
-                    ));
-                };
-                if let Some(named) = program.sources.iter_mut().find(|s| &s.name == name) {
-                    named.source = source.clone();
+        let (mut program, sources, warnings) = runner::checked_program(checked)
+            .map_err(|failure| format!("{}{unchanged}", self.failure(&failure)))?;
+        for (name, value) in &values {
+            match Target::of(name, loaded)? {
+                Target::Setting(setting) => apply_setting(&mut program, setting, value)
+                    .map_err(|error| format!("`:set {name}`: {error}"))?,
+                Target::Source => {
+                    let Value::Source(source) = value else {
+                        return Err(format!(
+                            "`{name}` is a source, but the value given is {}",
+                            value.describe()
+                        ));
+                    };
+                    if let Some(named) = program.sources.iter_mut().find(|s| &s.name == name) {
+                        named.source = source.clone();
+                    }
                 }
+                Target::Let => {}
             }
         }
         let script_dir = loaded.path.parent().unwrap_or(Path::new("."));
         let prepared = runner::prepare_program(program, sources, warnings, script_dir)
-            .map_err(|failure| {
-                format!(
-                    "{}error: with `{name} = {expression}` the script does not compile; nothing changed",
-                    self.failure(&failure)
-                )
-            })?;
+            .map_err(|failure| format!("{}{unchanged}", self.failure(&failure)))?;
         let (engine, outcome) = continue_or_restart(loaded, &prepared)?;
-        let mut text = render_all(&prepared.warnings, &prepared.sources, self.render);
+        // The script's own warnings were shown when it was loaded; only new ones, in what
+        // was typed, are shown here.
+        let typed: Vec<_> = prepared
+            .warnings
+            .iter()
+            .filter(|w| prepared.sources.name(w.file) == scope::PROMPT_SOURCE)
+            .cloned()
+            .collect();
+        let mut text = render_all(&typed, &prepared.sources, self.render);
         let continued = matches!(outcome, Outcome::Continued(_));
         let _ = writeln!(text, "set {name} = {expression}; {}", outcome.describe());
         let loaded = self.loaded.as_mut().expect("checked above");
         loaded.prepared = prepared;
         loaded.engine = engine;
         loaded.overrides = overrides;
-        let mut scope = PromptScope::of_script(&loaded.path, &loaded.text, &let_values);
+        let mut scope = PromptScope::of_script(&loaded.path, &loaded.text, &lets);
         for note in scope.replay(&self.scope) {
             let _ = writeln!(text, "note: {note}");
         }

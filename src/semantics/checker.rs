@@ -27,6 +27,9 @@ pub struct Checker<'l> {
     loading: Vec<(String, String)>,
     /// Values replacing top-level `let`s of the main file (scenario items).
     pub overrides: HashMap<String, Value>,
+    /// Expressions (source text) replacing top-level `let`s of the main file, each evaluated
+    /// where its `let` stands, as a file named `<repl>` (the REPL's `:set`).
+    pub override_texts: HashMap<String, String>,
 }
 
 /// What the main file declared, gathered while its statements are checked.
@@ -64,6 +67,7 @@ impl<'l> Checker<'l> {
             modules: HashMap::new(),
             loading: Vec::new(),
             overrides: HashMap::new(),
+            override_texts: HashMap::new(),
         }
     }
 
@@ -142,6 +146,36 @@ impl<'l> Checker<'l> {
                     .with_label(statement.span, "an experiment statement")
                     .with_help("edit the script and `:load` it, or change a `let` with `:set`"),
                 ),
+            }
+        }
+    }
+
+    /// Evaluates the expression `text`, added to the sources as a file named `name`, in
+    /// `module`'s scope; a syntax error is reported and gives [`Value::Unknown`].
+    pub fn eval_text(&mut self, module: &Rc<Module>, name: &str, text: &str) -> Value {
+        let file = self.sources.add(name, text);
+        match crate::syntax::parse_expression(file, text) {
+            Ok(expr) => {
+                // Diagnostics and values take their file from the module: evaluate in a module
+                // of the new file that sees what `module` sees now.
+                let scope = {
+                    let current = module.scope.borrow();
+                    crate::semantics::value::Scope {
+                        bindings: current.bindings.clone(),
+                        count: current.count,
+                    }
+                };
+                let here = Rc::new(Module {
+                    file,
+                    display_name: name.to_string(),
+                    scope: std::cell::RefCell::new(scope),
+                });
+                let mut env = self.env(&here);
+                self.eval(&mut env, &expr)
+            }
+            Err(error) => {
+                self.error(error);
+                Value::Unknown
             }
         }
     }
@@ -248,6 +282,9 @@ impl<'l> Checker<'l> {
                     let mut result = self.eval(&mut env, value);
                     if is_main && let Some(replacement) = self.overrides.get(&name.text) {
                         result = replacement.clone();
+                    }
+                    if is_main && let Some(text) = self.override_texts.get(&name.text).cloned() {
+                        result = self.eval_text(module, "<repl>", &text);
                     }
                     self.bind(module, name, result, true);
                 }

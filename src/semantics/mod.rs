@@ -110,18 +110,6 @@ pub fn check_source(name: &str, text: &str, loader: &dyn Loader) -> Checked {
     check_source_at(name, Path::new(name), text, loader, &HashMap::new())
 }
 
-/// Checks script text at `path` with the values of some top-level `let`s of the main file
-/// replaced (the REPL's `:set`); everything derived from them follows.
-pub fn check_source_with_overrides(
-    name: &str,
-    path: &Path,
-    text: &str,
-    loader: &dyn Loader,
-    overrides: &HashMap<String, Value>,
-) -> Checked {
-    check_source_at(name, path, text, loader, overrides)
-}
-
 fn check_source_at(
     name: &str,
     path: &Path,
