@@ -16,3 +16,6 @@ pub mod runner;
 pub mod scenario;
 pub mod semantics;
 pub mod syntax;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
