@@ -942,11 +942,18 @@ impl Builder {
                         let args = op
                             .into_inner()
                             .map(|arg| {
-                                let mut parts: Vec<Pair<R>> = arg.into_inner().collect();
-                                let value = self.expr(parts.pop().expect("argument value"));
-                                Arg {
-                                    name: parts.pop().map(|p| self.name(p)),
-                                    value,
+                                // `name: value` or `value`: a second part means the first is the name.
+                                let mut parts = arg.into_inner();
+                                let first = parts.next().expect("argument value");
+                                match parts.next() {
+                                    Some(value) => Arg {
+                                        name: Some(self.name(first)),
+                                        value: self.expr(value),
+                                    },
+                                    None => Arg {
+                                        name: None,
+                                        value: self.expr(first),
+                                    },
                                 }
                             })
                             .collect();
@@ -1026,12 +1033,18 @@ impl Builder {
             Rule::list => ExprKind::List(
                 pair.into_inner()
                     .map(|item| {
-                        let mut parts: Vec<Expr> =
-                            item.into_inner().map(|p| self.expr(p)).collect();
-                        let value = parts.pop().expect("list value");
-                        ListItem {
-                            key: parts.pop(),
-                            value,
+                        // `key: value` or `value`: a second part means the first is the key.
+                        let mut parts = item.into_inner();
+                        let first = self.expr(parts.next().expect("list value"));
+                        match parts.next() {
+                            Some(value) => ListItem {
+                                key: Some(first),
+                                value: self.expr(value),
+                            },
+                            None => ListItem {
+                                key: None,
+                                value: first,
+                            },
                         }
                     })
                     .collect(),
