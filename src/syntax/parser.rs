@@ -199,11 +199,30 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
 /// Parses with the fast grammar; `None` when it rejects the text or the operator limit is
 /// exceeded, which the reference grammar then reports. Exposed for the test that both grammars
 /// agree; the guards of [`parse`] must have passed.
+///
+/// The text is parsed in batches of whole statements (cut where a line starts with a statement
+/// keyword, see [`statement_chunks`]), so that pest's token queue stays small and in cache instead
+/// of growing to tens of megabytes for a large file. A cut never changes the tree: no rule
+/// continues a complete statement with a word at the start of a line, and a cut inside brackets
+/// leaves a batch that does not parse, so the whole file goes to the reference grammar.
 #[doc(hidden)]
 pub fn parse_fast(file: FileId, text: &str) -> Option<File> {
-    set_call_limit(text);
-    let pairs = fast::FastParser::parse(fast::Rule::file, text).ok()?;
-    build_file(file, 0, pairs).ok()
+    /// Smallest batch: big enough that the per-parse set-up is negligible, small enough to stay
+    /// in cache.
+    const BATCH_BYTES: usize = 16 * 1024;
+    let mut statements = Vec::new();
+    let mut batch_start = 0;
+    for (_, end) in statement_chunks(text) {
+        if end - batch_start < BATCH_BYTES && end < text.len() {
+            continue;
+        }
+        let batch = &text[batch_start..end];
+        set_call_limit(batch);
+        let pairs = fast::FastParser::parse(fast::Rule::file, batch).ok()?;
+        statements.extend(build_file(file, batch_start, pairs).ok()?.statements);
+        batch_start = end;
+    }
+    Some(File { statements })
 }
 
 /// Parses with the reference grammar alone, without messages: the counterpart of [`parse_fast`]
