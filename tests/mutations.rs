@@ -1,10 +1,12 @@
 //! Property test: random mutations of valid scripts never make the parser, checker or formatter
-//! panic or hang. 100,000 cases in total over the corpus.
+//! panic or hang, and the fast and reference grammars agree on every one. 100,000 cases in total
+//! over the corpus.
 
 mod common;
 
 use anneal::diagnostics::FileId;
 use anneal::semantics::{MemoryLoader, check_source};
+use anneal::syntax::{guard, parser};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -132,6 +134,18 @@ fn random_mutations_never_panic() {
                 text = apply(&text, m);
             }
             let checked = check_source("mutant.anneal", &text, &loader);
+            // The fast grammar (tried first) and the reference grammar (which reports errors)
+            // accept the same mutants and build the same trees.
+            if guard::check_text(FileId(0), &text).is_ok()
+                && guard::check_nesting(FileId(0), &text).is_ok()
+            {
+                prop_assert_eq!(
+                    parser::parse_fast(FileId(0), &text),
+                    parser::parse_reference(FileId(0), &text),
+                    "the grammars disagree on:\n{}",
+                    text
+                );
+            }
             for diagnostic in &checked.diagnostics {
                 prop_assert!(diagnostic.span.end <= checked.sources.text(diagnostic.file).len());
             }

@@ -141,3 +141,28 @@ fn scenario_items_rebind_lets_and_settings() {
         });
     assert_eq!(beat, Some(2.0), "tempo 120 bpm is 2 Hz");
 }
+
+/// The fast grammar, tried first, and the reference grammar, which reports errors, accept the same
+/// scripts and build the same trees over every script of the repository, valid or wrong.
+#[test]
+fn fast_and_reference_grammars_agree_on_every_script() {
+    use anneal::syntax::{guard, parser};
+    let mut accepted = 0;
+    for path in common::all_scripts() {
+        let text = std::fs::read_to_string(&path).expect("readable script");
+        if guard::check_text(FileId(0), &text).is_err()
+            || guard::check_nesting(FileId(0), &text).is_err()
+        {
+            continue;
+        }
+        let fast = parser::parse_fast(FileId(0), &text);
+        accepted += usize::from(fast.is_some());
+        assert_eq!(
+            fast,
+            parser::parse_reference(FileId(0), &text),
+            "{}",
+            path.display()
+        );
+    }
+    assert!(accepted > 10, "only {accepted} scripts parsed");
+}

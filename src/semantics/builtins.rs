@@ -166,6 +166,22 @@ const CURVE_AT: Param = p(
     "time the curve starts moving; before it the curve holds `from`",
 );
 
+/// The parameters of the schedules that fall from `from` toward a floor on a time scale.
+const FROM_TO_FLOOR: &[Param] = &[
+    req("from", PLAIN, "start value"),
+    req("to", PLAIN, "floor"),
+    req("tau", TIME, "time scale"),
+    CURVE_AT,
+];
+
+/// The parameters of the schedules that go from `from` to `to` over a duration.
+const FROM_TO_OVER: &[Param] = &[
+    req("from", PLAIN, "start value"),
+    req("to", PLAIN, "end value"),
+    req("over", TIME, "duration"),
+    CURVE_AT,
+];
+
 const STAT_PARAMS: &[Param] = &[
     req("quantity", Ty::Quantity, "the recorded quantity"),
     p(
@@ -461,45 +477,25 @@ pub static BUILTINS: &[Builtin] = &[
     Builtin {
         name: "logarithmic",
         category: Category::Curve,
-        params: &[
-            req("from", PLAIN, "start value"),
-            req("to", PLAIN, "floor"),
-            req("tau", TIME, "time scale"),
-            CURVE_AT,
-        ],
+        params: FROM_TO_FLOOR,
         doc: "Boltzmann schedule: to + (from − to) / ln(k + e), k = t / tau.",
     },
     Builtin {
         name: "cauchy",
         category: Category::Curve,
-        params: &[
-            req("from", PLAIN, "start value"),
-            req("to", PLAIN, "floor"),
-            req("tau", TIME, "time scale"),
-            CURVE_AT,
-        ],
+        params: FROM_TO_FLOOR,
         doc: "Fast (Cauchy) schedule: to + (from − to) / (1 + k), k = t / tau.",
     },
     Builtin {
         name: "quadratic",
         category: Category::Curve,
-        params: &[
-            req("from", PLAIN, "start value"),
-            req("to", PLAIN, "end value"),
-            req("over", TIME, "duration"),
-            CURVE_AT,
-        ],
+        params: FROM_TO_OVER,
         doc: "Additive quadratic schedule (Luke): to + (from − to) · ((over − t)/over)².",
     },
     Builtin {
         name: "trigonometric",
         category: Category::Curve,
-        params: &[
-            req("from", PLAIN, "start value"),
-            req("to", PLAIN, "end value"),
-            req("over", TIME, "duration"),
-            CURVE_AT,
-        ],
+        params: FROM_TO_OVER,
         doc: "Additive trigonometric schedule (Luke): to + (from − to) · (1 + cos(π t / over)) / 2.",
     },
     Builtin {

@@ -1738,23 +1738,7 @@ impl<'l> Checker<'l> {
             return None;
         }
         let here = loc(file, span);
-        let mut plasticity = Plasticity {
-            rate: Scalar {
-                value: 0.05,
-                dim: Dim::FREQUENCY,
-                loc: here,
-            },
-            decay: Scalar {
-                value: 0.01,
-                dim: Dim::FREQUENCY,
-                loc: here,
-            },
-            threshold: Scalar {
-                value: 2.0,
-                dim: Dim::NONE,
-                loc: here,
-            },
-        };
+        let mut plasticity = default_plasticity(here);
         if let Some((Value::Record(fields), _)) = values.get("plasticity") {
             for (name, value) in fields {
                 if let Value::Number(s) = value {
@@ -2361,23 +2345,7 @@ impl<'l> Checker<'l> {
                 dim: Dim::FREQUENCY,
                 loc: here,
             },
-            plasticity: Plasticity {
-                rate: Scalar {
-                    value: 0.05,
-                    dim: Dim::FREQUENCY,
-                    loc: here,
-                },
-                decay: Scalar {
-                    value: 0.01,
-                    dim: Dim::FREQUENCY,
-                    loc: here,
-                },
-                threshold: Scalar {
-                    value: 2.0,
-                    dim: Dim::NONE,
-                    loc: here,
-                },
-            },
+            plasticity: default_plasticity(here),
             patterns: Vec::new(),
             loc: here,
         });
@@ -2436,6 +2404,28 @@ impl<'l> Checker<'l> {
             expectations: gathered.expectations,
             scenarios: gathered.scenarios,
         })
+    }
+}
+
+/// The landscape's plasticity when the script does not set it (the `plasticity` setting's
+/// documented defaults: rate 0.05/s, decay 0.01/s, threshold 2).
+fn default_plasticity(here: Loc) -> Plasticity {
+    Plasticity {
+        rate: Scalar {
+            value: 0.05,
+            dim: Dim::FREQUENCY,
+            loc: here,
+        },
+        decay: Scalar {
+            value: 0.01,
+            dim: Dim::FREQUENCY,
+            loc: here,
+        },
+        threshold: Scalar {
+            value: 2.0,
+            dim: Dim::NONE,
+            loc: here,
+        },
     }
 }
 

@@ -62,6 +62,17 @@ pub fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) ->
         .map(|(_, c)| c)
 }
 
+/// E0007 for a number of the wrong dimension where `expected` (a description) was wanted.
+fn wrong_dimension(file: FileId, span: Span, expected: &str, found: Dim) -> Diagnostic {
+    Diagnostic::error(
+        "E0007",
+        file,
+        span,
+        format!("expected {expected}, found {found}"),
+    )
+    .with_label(span, format!("this is {found}"))
+}
+
 fn loc(file: FileId, span: Span) -> Loc {
     Loc { file, span }
 }
@@ -957,13 +968,7 @@ impl Checker<'_> {
             Ty::Number(dim) => match value {
                 Value::Number(scalar) if scalar.dim == *dim => Some(Value::Number(scalar)),
                 Value::Number(scalar) => {
-                    let mut diagnostic = Diagnostic::error(
-                        "E0007",
-                        file,
-                        span,
-                        format!("expected {dim}, found {}", scalar.dim),
-                    )
-                    .with_label(span, format!("this is {}", scalar.dim));
+                    let mut diagnostic = wrong_dimension(file, span, &dim.to_string(), scalar.dim);
                     if scalar.dim.is_none() {
                         let example = match *dim {
                             Dim::TIME => "`10 min`",
@@ -1009,15 +1014,7 @@ impl Checker<'_> {
                     }
                 }
                 Value::Number(scalar) => {
-                    self.error(
-                        Diagnostic::error(
-                            "E0007",
-                            file,
-                            span,
-                            format!("expected a whole number, found {}", scalar.dim),
-                        )
-                        .with_label(span, format!("this is {}", scalar.dim)),
-                    );
+                    self.error(wrong_dimension(file, span, "a whole number", scalar.dim));
                     None
                 }
                 other => wrong(self, &other),
@@ -1044,15 +1041,7 @@ impl Checker<'_> {
                     }
                 }
                 Value::Number(scalar) => {
-                    self.error(
-                        Diagnostic::error(
-                            "E0007",
-                            file,
-                            span,
-                            format!("expected a plain fraction, found {}", scalar.dim),
-                        )
-                        .with_label(span, format!("this is {}", scalar.dim)),
-                    );
+                    self.error(wrong_dimension(file, span, "a plain fraction", scalar.dim));
                     None
                 }
                 other => wrong(self, &other),
@@ -1083,18 +1072,12 @@ impl Checker<'_> {
                     None
                 }
                 Value::Number(scalar) => {
-                    self.error(
-                        Diagnostic::error(
-                            "E0007",
-                            file,
-                            span,
-                            format!(
-                                "expected a half-life (time) or a rate (frequency), found {}",
-                                scalar.dim
-                            ),
-                        )
-                        .with_label(span, format!("this is {}", scalar.dim)),
-                    );
+                    self.error(wrong_dimension(
+                        file,
+                        span,
+                        "a half-life (time) or a rate (frequency)",
+                        scalar.dim,
+                    ));
                     None
                 }
                 other => wrong(self, &other),
