@@ -689,21 +689,23 @@ fn lanczos(
         let top = sorted[k - 1];
         let found_below = |sigma: f64| found_values.iter().filter(|&&v| v < sigma).count();
         // Nothing unfound below top + margin: the k smallest found are the k smallest.
-        let above = top + margin;
-        if operator.count_below(matrix, above)? == Some(found_below(above)) {
+        if let Some((above, count)) =
+            count_below_near(&operator, matrix, top + margin, margin / 4.0)?
+            && count == found_below(above)
+        {
             break;
         }
         // Something unfound lies below top + margin. Below top − margin it must be found; within
         // the window it ties with the k-th eigenvalue to within the solver's accuracy (a multiple
         // eigenvalue at the boundary, as in a complete graph) and either copy is as good.
-        let beneath = top - margin;
-        let counted =
-            operator
-                .count_below(matrix, beneath)?
-                .ok_or_else(|| SolveError::CheckFailed {
-                    solver: "harmonics",
-                    what: format!("LDLᵀ of A − σI met a zero pivot at σ = {beneath:e}"),
-                })?;
+        let (beneath, counted) = count_below_near(&operator, matrix, top - margin, -margin / 4.0)?
+            .ok_or_else(|| SolveError::CheckFailed {
+                solver: "harmonics",
+                what: format!(
+                    "LDLᵀ of A − σI met a zero pivot at four shifts from σ = {:e}",
+                    top - margin
+                ),
+            })?;
         let found = found_below(beneath);
         if counted == found {
             break;
@@ -748,6 +750,23 @@ fn lanczos(
             .copy_from(found_vectors.col(source));
     }
     Ok((values, vectors))
+}
+
+/// [`ShiftedInverse::count_below`] at `sigma`, or, when a pivot is zero there (σ is an eigenvalue
+/// to working precision), at up to three shifts moved on by `step`; the shift used and its count.
+fn count_below_near(
+    operator: &ShiftedInverse,
+    matrix: &CsMat<f64>,
+    sigma: f64,
+    step: f64,
+) -> Result<Option<(f64, usize)>, SolveError> {
+    for attempt in 0..4 {
+        let shifted = sigma + attempt as f64 * step;
+        if let Some(count) = operator.count_below(matrix, shifted)? {
+            return Ok(Some((shifted, count)));
+        }
+    }
+    Ok(None)
 }
 
 /// The columns of `left` followed by those of `right`.
