@@ -98,7 +98,8 @@ pub enum SolveError {
 pub struct LanczosOptions {
     /// Shift s relative to ‖A‖_∞: the factorised matrix is A + s‖A‖_∞·I.
     pub relative_shift: f64,
-    /// Columns per block; also the largest eigenvalue multiplicity resolved reliably.
+    /// Columns per block. A Krylov space holds at most this many copies of a repeated eigenvalue;
+    /// the inertia check finds the others by deflated searches.
     pub block_size: usize,
     /// Krylov dimension before a thick restart, as a multiple of the number of wanted pairs (at
     /// least 160, plus four blocks).
