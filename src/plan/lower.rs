@@ -724,7 +724,7 @@ impl Lowerer<'_> {
                 strength: pattern.strength.value,
             });
         }
-        settings.initial = SpinInit::AllUp;
+        settings.initial = SpinInit::Settled;
         settings
     }
 

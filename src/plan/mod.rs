@@ -355,7 +355,12 @@ pub struct Prior {
 pub enum SpinInit {
     AllUp,
     Random,
-    Pattern { name: String },
+    /// Seeded random spins relaxed by zero-temperature descent into the nearest local minimum
+    /// of the resting landscape (no field), so the run starts in one of its attractors.
+    Settled,
+    Pattern {
+        name: String,
+    },
 }
 
 /// Landscape (slow layer) settings.
