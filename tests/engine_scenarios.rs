@@ -440,6 +440,44 @@ fn heating_run(basis: &ModeBasis, seed: u64) {
 }
 
 #[test]
+fn a_fixed_landscape_temperature_ignores_the_bath() {
+    // The same heating as above. Held at T_L = 0.3 the landscape keeps its rest pattern
+    // through the hot phase (no disintegration); held at T_L = 8, far above the critical
+    // temperature of the prior, it is disordered even before the bath heats.
+    let basis = ring_basis();
+    for seed in 0..3 {
+        let mut cold = heating_plan(seed);
+        cold.landscape
+            .as_mut()
+            .expect("landscape")
+            .fixed_temperature = Some(0.3);
+        let mut engine = Engine::new(&cold, &basis).expect("engine");
+        engine.run().expect("run");
+        let overlap = engine.recorder().column("overlap.rest").expect("overlap");
+        assert!(
+            overlap.values.iter().all(|o| o.abs() > 0.5),
+            "seed {seed}: the cold landscape lost its pattern"
+        );
+        assert!(
+            !engine
+                .recorder()
+                .events
+                .iter()
+                .any(|e| e.kind == EventKind::Disintegration),
+            "seed {seed}"
+        );
+        let mut hot = heating_plan(seed);
+        hot.landscape.as_mut().expect("landscape").fixed_temperature = Some(8.0);
+        let mut engine = Engine::new(&hot, &basis).expect("engine");
+        engine.run().expect("run");
+        let overlap = engine.recorder().column("overlap.rest").expect("overlap");
+        let before_heating = &overlap.values[..50];
+        let mean_abs = before_heating.iter().map(|o| o.abs()).sum::<f64>() / 50.0;
+        assert!(mean_abs < 0.5, "seed {seed}: mean |overlap| {mean_abs}");
+    }
+}
+
+#[test]
 fn runs_are_deterministic_and_recording_changes_nothing() {
     let basis = ring_basis();
     let mut plan = heating_plan(9);

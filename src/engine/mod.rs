@@ -1064,9 +1064,12 @@ impl Engine {
         run.attempt_credit += settings.sweeps_per_second * self.dt * n as f64;
         let attempts = run.attempt_credit.floor();
         run.attempt_credit -= attempts;
+        let search_temperature = settings
+            .fixed_temperature
+            .unwrap_or(settings.temperature_ratio * temperature);
         let flips = run.landscape.metropolis(
             attempts as u64,
-            settings.temperature_ratio * temperature,
+            search_temperature,
             &run.field,
             &mut run.rng,
         );
@@ -1475,7 +1478,18 @@ fn build_landscape(
                 .collect();
             landscape.set_spins(&start);
             let no_field = vec![0.0; n];
-            let (hot, rest) = (SETTLE_FROM_TEMPERATURE, settings.temperature_ratio);
+            // Down to the resting search temperature: τ_L at T = 1, or the fixed one. A
+            // geometric schedule cannot reach 0, so a zero-temperature search settles to a
+            // hundredth of the start; the descent below finishes at zero.
+            let rest = settings
+                .fixed_temperature
+                .unwrap_or(settings.temperature_ratio);
+            let rest = if rest > 0.0 {
+                rest
+            } else {
+                SETTLE_FROM_TEMPERATURE / 100.0
+            };
+            let hot = SETTLE_FROM_TEMPERATURE;
             for stage in 0..SETTLE_STAGES {
                 let fraction = stage as f64 / (SETTLE_STAGES - 1) as f64;
                 let temperature = hot * (rest / hot).powf(fraction);

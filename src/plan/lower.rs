@@ -328,7 +328,10 @@ impl Lowerer<'_> {
             other => {
                 self.unsupported(
                     curve.loc,
-                    format!("a sink schedule is `constant`, `linear` or `table`, not `{other}`"),
+                    format!(
+                        "a sink schedule is `constant`, `linear` or `table`, not `{other}`; write \
+                         the curve's points as a `table`"
+                    ),
                 );
                 Profile::Constant { value: 1.0 }
             }
@@ -638,11 +641,9 @@ impl Lowerer<'_> {
         let mut settings = LandscapeSettings::default();
         match &declared.temperature {
             LandscapeTemperature::Scale(scale) => settings.temperature_ratio = scale.value,
-            LandscapeTemperature::Fixed(fixed) => self.unsupported(
-                fixed.loc,
-                "a fixed landscape temperature is not supported by the engine yet; use `scale`"
-                    .to_string(),
-            ),
+            LandscapeTemperature::Fixed(fixed) => {
+                settings.fixed_temperature = Some(fixed.value);
+            }
         }
         settings.sweeps_per_second = declared.sweeps.value;
         settings.hebb_rate = declared.plasticity.rate.value;
@@ -1209,5 +1210,22 @@ mod tests {
         .expect_err("no region modes, no region `middle`");
         assert!(errors.contains(&("E0042", "temperature.rsh".to_string())));
         assert!(errors.contains(&("E0042", "integration.middle".to_string())));
+    }
+
+    #[test]
+    fn a_fixed_landscape_temperature_reaches_the_plan() {
+        let plan = lowered("landscape on regions {\n  temperature 0.3\n}\n")
+            .expect("lowers")
+            .plan;
+        assert_eq!(
+            plan.landscape.expect("a landscape").fixed_temperature,
+            Some(0.3)
+        );
+        let scaled = lowered("landscape on regions {\n  scale 0.4\n}\n")
+            .expect("lowers")
+            .plan;
+        let landscape = scaled.landscape.expect("a landscape");
+        assert_eq!(landscape.fixed_temperature, None);
+        assert_eq!(landscape.temperature_ratio, 0.4);
     }
 }

@@ -368,6 +368,11 @@ pub enum SpinInit {
 pub struct LandscapeSettings {
     /// τ_L: landscape temperature T_L = τ_L · T.
     pub temperature_ratio: f64,
+    /// A landscape temperature held fixed whatever T does (`temperature` in a script's
+    /// `landscape` block); when set it replaces τ_L · T̄ in the Metropolis search, while
+    /// plasticity and events still follow T̄.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_temperature: Option<f64>,
     /// Metropolis sweeps per second of simulated time (fractions accumulate).
     pub sweeps_per_second: f64,
     /// Weight of the normalised structural couplings.
@@ -578,6 +583,7 @@ impl Default for LandscapeSettings {
             structure_weight: 1.0,
             patterns: Vec::new(),
             priors: Vec::new(),
+            fixed_temperature: None,
             initial: SpinInit::AllUp,
             neutral_field_gain: 1.0,
             field_every_steps: 1,
@@ -955,6 +961,14 @@ fn validate_landscape(landscape: &LandscapeSettings) -> Result<(), PlanError> {
         landscape.temperature_ratio > 0.0,
         "> 0",
     )?;
+    if let Some(fixed) = landscape.fixed_temperature {
+        check(
+            "landscape.fixed_temperature",
+            fixed,
+            fixed >= 0.0,
+            "≥ 0 (0 is a zero-temperature search)",
+        )?;
+    }
     check(
         "landscape.sweeps_per_second",
         landscape.sweeps_per_second,
