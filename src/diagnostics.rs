@@ -541,9 +541,8 @@ cannot be compared as one number.",
         code: "E0043",
         title: "not supported by the engine",
         explanation: "The language can say this, but the engine cannot run it yet (for example a \
-sink schedule other than `constant`, `linear` or `table`, or a stepwise `geometric` cooling \
-curve). The message names the nearest supported form: a `table` for any sink schedule, \
-`exponential` (the continuous form) for geometric cooling.",
+sink schedule other than `constant`, `linear` or `table`). The message names the nearest \
+supported form: a `table` through the curve's points.",
         example: "sinks { schedule exponential(from: 1, to: 0.5, tau: 5 min) }",
     },
     CodeInfo {

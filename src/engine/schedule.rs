@@ -71,6 +71,12 @@ fn cooling_shape_value(curve: &CoolingCurve, elapsed: u64) -> f64 {
             to + 0.5 * (from - to) * (1.0 + (std::f64::consts::PI * k.min(1.0)).cos())
         }
         CoolingShape::Table { points } => table_value(points, elapsed as f64, None),
+        // Whole stages from integer steps, so a stage boundary never drifts with rounding.
+        CoolingShape::Geometric { ratio } => {
+            let stage = elapsed / curve.scale_steps;
+            let factor = ratio.powi(i32::try_from(stage).unwrap_or(i32::MAX));
+            to + (from - to) * factor
+        }
     }
 }
 
@@ -207,6 +213,30 @@ mod tests {
             scale_steps: 100,
             reheat: None,
         }
+    }
+
+    #[test]
+    fn geometric_cooling_multiplies_the_excess_by_the_ratio_once_per_stage() {
+        let geometric = curve(CoolingShape::Geometric { ratio: 0.5 });
+        let clock = CoolingClock::new(&geometric);
+        // from 4, to 1, stages of 100 steps starting at step 10: excess 3, 1.5, 0.75, ...
+        assert_eq!(clock.theta(&geometric, 0), 4.0);
+        for stage in 0..8u64 {
+            let first = 10 + stage * 100;
+            let expected_excess = 3.0 * 0.5f64.powi(stage as i32);
+            for step in [first, first + 57, first + 99] {
+                let theta = clock.theta(&geometric, step);
+                assert!(
+                    (theta - 1.0 - expected_excess).abs() < 1e-12,
+                    "step {step}: {theta}"
+                );
+            }
+        }
+        // Constant within a stage, a jump at each boundary: not the exponential's smooth fall.
+        let exponential = curve(CoolingShape::Exponential);
+        let smooth = CoolingClock::new(&exponential);
+        assert!((smooth.theta(&exponential, 60) - smooth.theta(&exponential, 100)).abs() > 0.1);
+        assert_eq!(clock.theta(&geometric, 60), clock.theta(&geometric, 100));
     }
 
     #[test]

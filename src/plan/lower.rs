@@ -361,6 +361,12 @@ impl Lowerer<'_> {
             "cauchy" => (CoolingShape::Cauchy, "tau"),
             "quadratic" => (CoolingShape::Quadratic, "over"),
             "trigonometric" => (CoolingShape::Trigonometric, "over"),
+            "geometric" => (
+                CoolingShape::Geometric {
+                    ratio: curve.param("ratio").unwrap_or(1.0),
+                },
+                "every",
+            ),
             "table" => {
                 let points = self.table("a cooling table point", &curve.table, start_step);
                 let first = points.first().map_or(1.0, |p| p.value);
@@ -399,9 +405,7 @@ impl Lowerer<'_> {
             other => {
                 self.unsupported(
                     curve.loc,
-                    format!(
-                        "the engine has no `{other}` cooling curve; `exponential` is the continuous form of geometric cooling"
-                    ),
+                    format!("the engine has no `{other}` cooling curve"),
                 );
                 return None;
             }
@@ -1227,5 +1231,16 @@ mod tests {
         let landscape = scaled.landscape.expect("a landscape");
         assert_eq!(landscape.fixed_temperature, None);
         assert_eq!(landscape.temperature_ratio, 0.4);
+    }
+
+    #[test]
+    fn geometric_cooling_lowers_to_stages_of_whole_steps() {
+        let plan = lowered("cooling geometric(from: 2.0, to: 1.0, ratio: 0.8, every: 30 s)\n")
+            .expect("lowers")
+            .plan;
+        assert_eq!(plan.cooling.shape, CoolingShape::Geometric { ratio: 0.8 });
+        // 30 s of 50 ms steps.
+        assert_eq!(plan.cooling.scale_steps, 600);
+        assert_eq!((plan.cooling.from, plan.cooling.to), (2.0, 1.0));
     }
 }

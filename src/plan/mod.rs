@@ -143,6 +143,10 @@ pub enum CoolingShape {
     Trigonometric,
     /// Piecewise linear through (step offset from start, value) points; `from`/`to` unused.
     Table { points: Vec<TablePoint> },
+    /// Stepwise geometric: Θ = to + (from − to)·ratio^⌊k⌋, k counted in `scale_steps` (the
+    /// script's `every`): the classic annealing schedule that multiplies the excess by `ratio`
+    /// once per stage.
+    Geometric { ratio: f64 },
 }
 
 /// Reheating: restart the cooling curve at `from`.
@@ -646,6 +650,14 @@ impl Plan {
             return Err(PlanError::Invalid(
                 "cooling time scale must be at least one step".into(),
             ));
+        }
+        if let CoolingShape::Geometric { ratio } = cooling.shape {
+            check(
+                "cooling geometric ratio",
+                ratio,
+                (0.0..=1.0).contains(&ratio),
+                "in [0, 1]",
+            )?;
         }
         if let CoolingShape::Table { points } = &cooling.shape {
             check_table("cooling table", points)?;
