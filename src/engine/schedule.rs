@@ -50,6 +50,13 @@ pub fn profile_value(profile: &Profile, step: u64) -> f64 {
             }
         }
         Profile::Table { points } => table_value(points, step as f64, None),
+        Profile::Shaped { curve } => {
+            if step < curve.start_step {
+                curve.from
+            } else {
+                cooling_shape_value(curve, step - curve.start_step)
+            }
+        }
     }
 }
 
@@ -212,6 +219,26 @@ mod tests {
             start_step: 10,
             scale_steps: 100,
             reheat: None,
+        }
+    }
+
+    #[test]
+    fn a_shaped_sink_profile_follows_the_curve_of_its_shape() {
+        // σ(t) = to + (from − to) e^{−(t − start)/τ} after the start, `from` before it: the
+        // same values the cooling clock gives for the same exponential.
+        let shaped = curve(CoolingShape::Exponential);
+        let profile = Profile::Shaped {
+            curve: shaped.clone(),
+        };
+        let clock = CoolingClock::new(&shaped);
+        for step in [0u64, 9, 10, 11, 60, 110, 510, 5_000] {
+            let expected = if step < 10 {
+                4.0
+            } else {
+                1.0 + 3.0 * (-((step - 10) as f64) / 100.0).exp()
+            };
+            assert!((profile_value(&profile, step) - expected).abs() < 1e-12);
+            assert_eq!(profile_value(&profile, step), clock.theta(&shaped, step));
         }
     }
 

@@ -325,16 +325,20 @@ impl Lowerer<'_> {
             "table" => Profile::Table {
                 points: self.table("a sink schedule point", &curve.table, 0),
             },
-            other => {
+            "reheating" => {
                 self.unsupported(
                     curve.loc,
-                    format!(
-                        "a sink schedule is `constant`, `linear` or `table`, not `{other}`; write \
-                         the curve's points as a `table`"
-                    ),
+                    "a sink schedule cannot reheat: reheating restarts the bath after a stall of \
+                     the run's own energy or every period, a clock the sinks do not have; write the \
+                     repeated curve as a `table`"
+                        .to_string(),
                 );
                 Profile::Constant { value: 1.0 }
             }
+            _ => match self.cooling(curve) {
+                Some(shaped) => Profile::Shaped { curve: shaped },
+                None => Profile::Constant { value: 1.0 },
+            },
         }
     }
 
@@ -1231,6 +1235,21 @@ mod tests {
         let landscape = scaled.landscape.expect("a landscape");
         assert_eq!(landscape.fixed_temperature, None);
         assert_eq!(landscape.temperature_ratio, 0.4);
+    }
+
+    #[test]
+    fn a_sink_schedule_of_any_curve_shape_lowers() {
+        let plan = lowered(
+            "sinks {\n  schedule exponential(from: 1.0, to: 0.4, tau: 2 min, at: 1 min)\n}\n",
+        )
+        .expect("lowers")
+        .plan;
+        let Profile::Shaped { curve } = &plan.sinks.profile else {
+            panic!("{:?}", plan.sinks.profile);
+        };
+        assert_eq!(curve.shape, CoolingShape::Exponential);
+        assert_eq!((curve.start_step, curve.scale_steps), (1_200, 2_400));
+        assert_eq!((curve.from, curve.to), (1.0, 0.4));
     }
 
     #[test]

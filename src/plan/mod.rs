@@ -111,6 +111,10 @@ pub enum Profile {
     },
     /// Piecewise linear through the points (steps strictly increasing), constant outside.
     Table { points: Vec<TablePoint> },
+    /// Any other curve shape (exponential, logarithmic, Cauchy, quadratic, trigonometric,
+    /// geometric), evaluated as the cooling curve of the same shape is: `from` before its
+    /// start, then the shape's formula. Never reheats (the profile has no clock).
+    Shaped { curve: CoolingCurve },
 }
 
 /// Sink schedule: overall gain, band affinities κ and the time profile σ(t).
@@ -640,6 +644,28 @@ impl Plan {
                 check_table("sink table", points)?;
                 for point in points {
                     check("sink table value", point.value, point.value >= 0.0, "≥ 0")?;
+                }
+            }
+            Profile::Shaped { curve } => {
+                check("sink curve from", curve.from, curve.from >= 0.0, "≥ 0")?;
+                check("sink curve to", curve.to, curve.to >= 0.0, "≥ 0")?;
+                if curve.scale_steps == 0 {
+                    return Err(PlanError::Invalid(
+                        "sink curve time scale must be at least one step".into(),
+                    ));
+                }
+                if let CoolingShape::Geometric { ratio } = curve.shape {
+                    check(
+                        "sink geometric ratio",
+                        ratio,
+                        (0.0..=1.0).contains(&ratio),
+                        "in [0, 1]",
+                    )?;
+                }
+                if curve.reheat.is_some() || matches!(curve.shape, CoolingShape::Table { .. }) {
+                    return Err(PlanError::Invalid(
+                        "a shaped sink curve neither reheats nor is a table".into(),
+                    ));
                 }
             }
         }
