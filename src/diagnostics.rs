@@ -557,10 +557,11 @@ cannot be compared as one number.",
     CodeInfo {
         code: "E0043",
         title: "not supported by the engine",
-        explanation: "The language can say this, but the engine cannot run it yet (for example a \
-sink schedule other than `constant`, `linear` or `table`, a fixed landscape temperature, or a \
-stepwise `geometric` cooling curve). The message names the nearest supported form.",
-        example: "sinks { schedule exponential(from: 1, to: 0.5, tau: 5 min) }",
+        explanation: "The language can say this, but the engine cannot run it: a `reheating` sink \
+schedule (reheating restarts a curve after a stall of the run's own energy or every period, a \
+clock only the bath has). The message names the supported form: a `table` through the repeated \
+curve's points.",
+        example: "sinks { schedule reheating(base: linear(from: 1, to: 0.5, over: 5 min), every: 10 min) }",
     },
     CodeInfo {
         code: "E0044",

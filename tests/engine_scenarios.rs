@@ -440,6 +440,44 @@ fn heating_run(basis: &ModeBasis, seed: u64) {
 }
 
 #[test]
+fn a_fixed_landscape_temperature_ignores_the_bath() {
+    // The same heating as above. Held at T_L = 0.3 the landscape keeps its rest pattern
+    // through the hot phase (no disintegration); held at T_L = 8, far above the critical
+    // temperature of the prior, it is disordered even before the bath heats.
+    let basis = ring_basis();
+    for seed in 0..3 {
+        let mut cold = heating_plan(seed);
+        cold.landscape
+            .as_mut()
+            .expect("landscape")
+            .fixed_temperature = Some(0.3);
+        let mut engine = Engine::new(&cold, &basis).expect("engine");
+        engine.run().expect("run");
+        let overlap = engine.recorder().column("overlap.rest").expect("overlap");
+        assert!(
+            overlap.values.iter().all(|o| o.abs() > 0.5),
+            "seed {seed}: the cold landscape lost its pattern"
+        );
+        assert!(
+            !engine
+                .recorder()
+                .events
+                .iter()
+                .any(|e| e.kind == EventKind::Disintegration),
+            "seed {seed}"
+        );
+        let mut hot = heating_plan(seed);
+        hot.landscape.as_mut().expect("landscape").fixed_temperature = Some(8.0);
+        let mut engine = Engine::new(&hot, &basis).expect("engine");
+        engine.run().expect("run");
+        let overlap = engine.recorder().column("overlap.rest").expect("overlap");
+        let before_heating = &overlap.values[..50];
+        let mean_abs = before_heating.iter().map(|o| o.abs()).sum::<f64>() / 50.0;
+        assert!(mean_abs < 0.5, "seed {seed}: mean |overlap| {mean_abs}");
+    }
+}
+
+#[test]
 fn runs_are_deterministic_and_recording_changes_nothing() {
     let basis = ring_basis();
     let mut plan = heating_plan(9);
@@ -566,7 +604,10 @@ fn field_plan(seed: u64, source: Option<Action>) -> Plan {
         ..Plan::default()
     };
     plan.field.gamma0 = 1.0;
-    plan.metrics.window_steps = 300;
+    // A 10 s window, as scripts use: a CSHW makes a neutral field only once its windowed
+    // energy is beyond the window's equilibrium spread, and a 3 s window spreads by about
+    // 40% of Θ, as much as a strong injection adds.
+    plan.metrics.window_steps = 1_000;
     plan.landscape = Some(LandscapeSettings {
         structure_weight: 0.2,
         patterns: vec![
@@ -638,12 +679,16 @@ fn neutral_energy_and_content_patterns_shape_the_landscape() {
     let csh_without = mean(&None, "csh");
     let partner_with = mean(&Some(content), "partner");
     let partner_without = mean(&None, "partner");
-    // Fluctuations of the CSHW energy above the bath already make a weak field along its
-    // pattern; injected energy makes it dominate.
+    // Equilibrium fluctuations of the CSHW energy make no field (they stay within the
+    // window's spread); injected energy makes a field that dominates.
     assert!(csh_with > 0.8, "neutral field overlap {csh_with}");
     assert!(
         csh_with - csh_without > 0.3,
         "with {csh_with}, without {csh_without}"
+    );
+    assert!(
+        csh_without.abs() < 0.3,
+        "no injection, overlap with the CSHW pattern {csh_without}"
     );
     assert!(partner_with > 0.8, "content field overlap {partner_with}");
     assert!(
@@ -770,13 +815,14 @@ fn annealing_plan(seed: u64, quench: bool) -> Plan {
 #[test]
 fn a_quench_ends_more_frustrated_than_slow_cooling() {
     // Claim 15 through the whole chain (bath → field energies → T̄ → landscape temperature):
-    // over 40 seeds, paired on the seed (same patterns, same start), the quench ends with
+    // over 80 seeds, paired on the seed (same patterns, same start), the quench ends with
     // higher frustration and landscape energy; one-sided paired t-tests at p < 0.005
-    // (t₃₉ > 2.708). The effect is about half a standard deviation per seed at this size, so
-    // the 20 seeds of the landscape-level test would be too few here.
+    // (t₇₉ > 2.640). The effect is about half a standard deviation per seed at this size, so
+    // the 20 seeds of the landscape-level test would be too few here, and 40 seeds left the
+    // test at the edge of its critical value (t = 2.56 after an unrelated change of streams).
     let basis = glassy_basis();
     let (mut frustration, mut energy) = (Vec::new(), Vec::new());
-    for seed in 0..40 {
+    for seed in 0..80 {
         let mut slow = Engine::new(&annealing_plan(seed, false), &basis).expect("engine");
         slow.run().expect("run");
         let mut quench = Engine::new(&annealing_plan(seed, true), &basis).expect("engine");
@@ -792,12 +838,12 @@ fn a_quench_ends_more_frustrated_than_slow_cooling() {
     };
     let (mean, t) = paired_t(&frustration);
     assert!(
-        t > 2.708,
+        t > 2.640,
         "mean frustration difference {mean:.4}, t = {t:.2}"
     );
     let (mean, t) = paired_t(&energy);
     assert!(
-        t > 2.708,
+        t > 2.640,
         "mean landscape energy difference {mean:.4}, t = {t:.2}"
     );
 }

@@ -30,10 +30,28 @@ fn parameter(message: String) -> ConnectomeError {
 
 /// Cycle graph C_n (n ≥ 3), unit weights. Combinatorial spectrum 2 − 2cos(2πk/n).
 pub fn ring(n: usize) -> Result<Connectome, ConnectomeError> {
+    ring_with(n, 1, 1.0)
+}
+
+/// A ring where each node joins its `neighbours` nearest nodes on each side with `weight`
+/// (a circulant graph). `2 · neighbours < n`, so no pair is joined twice around the ring.
+pub fn ring_with(n: usize, neighbours: usize, weight: f64) -> Result<Connectome, ConnectomeError> {
     if n < 3 {
         return Err(parameter(format!("a ring needs at least 3 nodes, got {n}")));
     }
-    let edges: Vec<_> = (0..n).map(|i| (i, (i + 1) % n, 1.0)).collect();
+    if neighbours == 0 || 2 * neighbours >= n {
+        return Err(parameter(format!(
+            "a ring of {n} nodes needs 1 ≤ neighbours < {n}/2 on each side, got {neighbours}"
+        )));
+    }
+    if !weight.is_finite() || weight <= 0.0 {
+        return Err(parameter(format!(
+            "a ring's weight must be a positive number, got {weight}"
+        )));
+    }
+    let edges: Vec<_> = (0..n)
+        .flat_map(|i| (1..=neighbours).map(move |d| (i, (i + d) % n, weight)))
+        .collect();
     Connectome::from_edges(n, &edges)
 }
 
@@ -361,6 +379,39 @@ pub fn attach_sensorium(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ring_with_neighbours_has_the_circulant_spectrum() {
+        // Fourier modes are exact eigenvectors of a circulant graph's Laplacian L = D − W, with
+        // λ_j = w Σ_{d=1..k} 2 (1 − cos(2π j d / n)): the Rayleigh quotient of each mode,
+        // computed from the connectome's weights, must equal it.
+        let (n, k, w) = (24usize, 3usize, 0.7);
+        let ring = ring_with(n, k, w).unwrap();
+        assert_eq!(ring.edge_count(), n * k);
+        let weights = ring.weights();
+        for j in 0..n {
+            let x: Vec<f64> = (0..n)
+                .map(|i| (std::f64::consts::TAU * (j * i) as f64 / n as f64).cos())
+                .collect();
+            let mut quadratic = 0.0;
+            for (value, (a, b)) in weights.iter() {
+                quadratic += 0.5 * value * (x[a] - x[b]).powi(2);
+            }
+            let norm: f64 = x.iter().map(|v| v * v).sum();
+            let analytic: f64 = (1..=k)
+                .map(|d| {
+                    2.0 * w * (1.0 - (std::f64::consts::TAU * (j * d) as f64 / n as f64).cos())
+                })
+                .sum();
+            assert!(
+                (quadratic / norm - analytic).abs() < 1e-12,
+                "mode {j}: {} against {analytic}",
+                quadratic / norm
+            );
+        }
+        assert!(ring_with(10, 5, 1.0).is_err());
+        assert!(ring_with(10, 2, 0.0).is_err());
+    }
 
     #[test]
     fn shapes_and_degrees() {

@@ -126,6 +126,10 @@ struct LandscapeRun {
     attractor: Vec<f64>,
     window_start: Vec<f64>,
     attractor_overlap: f64,
+    /// The overlap with the held attractor averaged over the metrics window: disintegration is
+    /// the sustained loss of the attractor, not a few seconds' thermal excursion of the weakly
+    /// coupled nodes.
+    windowed_attractor_overlap: f64,
     disintegrated: bool,
     attempt_credit: f64,
     rng: Stream,
@@ -165,6 +169,7 @@ pub struct LandscapeState {
     pub attractor: Vec<i8>,
     pub window_start: Vec<i8>,
     pub attractor_overlap: f64,
+    pub windowed_attractor_overlap: f64,
     pub disintegrated: bool,
     pub attempt_credit: f64,
     pub rng: StreamState,
@@ -248,6 +253,27 @@ pub struct Engine {
     cooling_clock: CoolingClock,
     current: Current,
     recorder: Recorder,
+}
+
+/// The settled initial state (`SpinInit::Settled`) anneals the landscape geometrically from
+/// this temperature (well above the normalised critical temperature 1) to the resting
+/// landscape temperature τ_L, in this many stages of this many sweeps.
+const SETTLE_FROM_TEMPERATURE: f64 = 3.0;
+const SETTLE_STAGES: u64 = 100;
+const SETTLE_SWEEPS_PER_STAGE: u64 = 2;
+
+/// How many standard deviations of the windowed energy's equilibrium spread a CSHW must rise
+/// above the bath before it makes a neutral field (one-sided, about 0.1% of rest windows).
+const NEUTRAL_FIELD_SIGMAS: f64 = 3.0;
+
+/// Relative standard deviation, at equilibrium, of the exponential moving average (factor
+/// `beta` per step) of a mode's energy E = |z|² with damping `gamma`: E is exponential (its
+/// standard deviation equals its mean) with autocorrelation ρ^lag, ρ = e^{−2γ dt}, so
+/// Var(Ē)/Ē² = β/(2 − β) · (1 + (1 − β)ρ)/(1 − (1 − β)ρ).
+fn window_spread(beta: f64, gamma: f64, dt: f64) -> f64 {
+    let rho = (-2.0 * gamma * dt).exp();
+    let carried = (1.0 - beta) * rho;
+    (beta / (2.0 - beta) * (1.0 + carried) / (1.0 - carried)).sqrt()
 }
 
 /// The smoothing factor of a moving average with a time constant of `window` steps.
@@ -549,11 +575,16 @@ impl Engine {
                 engine.z_im[i] = scale * b;
             }
         }
-        // The moving averages start from the initial field so that early windows are unbiased.
+        // The moving averages start from the initial field so that early windows are unbiased;
+        // the windowed energy of a field drawn from its stationary law starts at that law's
+        // mean Θ*_m rather than at the single draw, whose exponential spread would otherwise
+        // make the first seconds of T̄ and of the neutral field (a square root of the excess)
+        // noise: it disintegrated the landscape within a second of rest.
+        let equilibrium = engine.plan.field.initial == FieldInit::Equilibrium;
         for i in 0..m {
             let e = engine.z_re[i] * engine.z_re[i] + engine.z_im[i] * engine.z_im[i];
             engine.energy[i] = e;
-            engine.mean_energy[i] = e;
+            engine.mean_energy[i] = if equilibrium { engine.theta_star[i] } else { e };
             engine.demod_re[i] = engine.z_re[i];
             engine.demod_im[i] = engine.z_im[i];
         }
@@ -1011,8 +1042,16 @@ impl Engine {
                 }
             }
             if settings.neutral_field_gain != 0.0 {
+                let beta = smoothing(self.plan.metrics.window_steps);
                 for (k, projection) in run.csh_modes.iter().zip(&run.projections) {
-                    let excess = self.mean_energy[*k] / reference - 1.0;
+                    // Only the excess beyond what equilibrium fluctuation of the windowed energy
+                    // explains counts (subtracted, so the field grows continuously from zero):
+                    // at rest each Ē_k wanders by about a quarter of Θ, and the square root
+                    // turned that into a random field of order one per CSHW that disordered
+                    // the resting landscape.
+                    let spread = window_spread(beta, self.gamma[*k], self.dt);
+                    let excess =
+                        self.mean_energy[*k] / reference - 1.0 - NEUTRAL_FIELD_SIGMAS * spread;
                     if excess > 0.0 {
                         let weight = settings.neutral_field_gain * excess.sqrt();
                         for (h, x) in run.field.iter_mut().zip(projection) {
@@ -1025,16 +1064,24 @@ impl Engine {
         run.attempt_credit += settings.sweeps_per_second * self.dt * n as f64;
         let attempts = run.attempt_credit.floor();
         run.attempt_credit -= attempts;
+        let search_temperature = settings
+            .fixed_temperature
+            .unwrap_or(settings.temperature_ratio * temperature);
         let flips = run.landscape.metropolis(
             attempts as u64,
-            settings.temperature_ratio * temperature,
+            search_temperature,
             &run.field,
             &mut run.rng,
         );
         if plasticity > 0.0 && (settings.hebb_rate > 0.0 || settings.relax_rate > 0.0) {
+            // The Hebbian term is normalised by the mean degree, as the priors are by n: at the
+            // fixed point J − J⁰ = (η/λ) s_i s_j / d̄ adds about η/λ to each spin's local field,
+            // the scale of the normalised structure (λ_max(J⁰) = 1), whatever the graph's size.
+            // Unnormalised, the 76-region landscape gained η/λ · 75 per spin and froze.
+            let degree = run.landscape.mean_degree().max(1.0);
             run.landscape.consolidate(
                 plasticity * self.dt,
-                settings.hebb_rate,
+                settings.hebb_rate / degree,
                 settings.relax_rate,
             );
             let largest = run.landscape.largest_coupling();
@@ -1057,9 +1104,19 @@ impl Engine {
             run.attractor_overlap = run.landscape.overlap(&run.attractor);
         }
         let mut events = Vec::new();
-        if !run.disintegrated && run.attractor_overlap < settings.disintegration_overlap {
+        run.windowed_attractor_overlap += smoothing(self.plan.metrics.window_steps)
+            * (run.attractor_overlap - run.windowed_attractor_overlap);
+        // At rest (T̄ under the crystallisation temperature) the held attractor follows the
+        // state at each window boundary, so a change of state at rest (on the 76-region
+        // connectome one hemisphere, weakly tied to the other, can flip as a whole at τ_L = 0.5)
+        // moves the attractor; disintegration is the loss of the attractor in a hot phase.
+        let hot = temperature >= settings.crystallisation_temperature;
+        if !run.disintegrated
+            && hot
+            && run.windowed_attractor_overlap < settings.disintegration_overlap
+        {
             run.disintegrated = true;
-            events.push((EventKind::Disintegration, run.attractor_overlap));
+            events.push((EventKind::Disintegration, run.windowed_attractor_overlap));
         }
         if step.is_multiple_of(settings.crystallisation_window_steps) {
             let stable = run.landscape.overlap(&run.window_start) >= 0.9;
@@ -1073,6 +1130,7 @@ impl Engine {
                     // the last rest" that a later disintegration is measured against.
                     run.attractor.copy_from_slice(run.landscape.spins());
                     run.attractor_overlap = 1.0;
+                    run.windowed_attractor_overlap = 1.0;
                 }
             }
             run.window_start.copy_from_slice(run.landscape.spins());
@@ -1232,6 +1290,7 @@ impl Engine {
                 attractor: spins_to_i8(&run.attractor),
                 window_start: spins_to_i8(&run.window_start),
                 attractor_overlap: run.attractor_overlap,
+                windowed_attractor_overlap: run.windowed_attractor_overlap,
                 disintegrated: run.disintegrated,
                 attempt_credit: run.attempt_credit,
                 rng: run.rng.save(),
@@ -1305,6 +1364,7 @@ impl Engine {
             run.attractor = spins_to_f64(&saved.attractor);
             run.window_start = spins_to_f64(&saved.window_start);
             run.attractor_overlap = saved.attractor_overlap;
+            run.windowed_attractor_overlap = saved.windowed_attractor_overlap;
             run.disintegrated = saved.disintegrated;
             run.attempt_credit = saved.attempt_credit;
             run.rng = Stream::restore(&saved.rng);
@@ -1407,6 +1467,42 @@ fn build_landscape(
                 .map(|_| if rng.uniform() < 0.5 { -1.0 } else { 1.0 })
                 .collect()
         }
+        SpinInit::Settled => {
+            // Simulated annealing from disorder down to the resting landscape temperature,
+            // then descent: the run starts in a deep attractor of the resting landscape, as a
+            // brain at rest does, rather than in an arbitrary state whose domains coarsen
+            // (and would be reported as disintegrations) during the first minutes.
+            let mut rng = Stream::new(plan.seed, stream::INITIAL_SPINS);
+            let start: Vec<f64> = (0..n)
+                .map(|_| if rng.uniform() < 0.5 { -1.0 } else { 1.0 })
+                .collect();
+            landscape.set_spins(&start);
+            let no_field = vec![0.0; n];
+            // Down to the resting search temperature: τ_L at T = 1, or the fixed one. A
+            // geometric schedule cannot reach 0, so a zero-temperature search settles to a
+            // hundredth of the start; the descent below finishes at zero.
+            let rest = settings
+                .fixed_temperature
+                .unwrap_or(settings.temperature_ratio);
+            let rest = if rest > 0.0 {
+                rest
+            } else {
+                SETTLE_FROM_TEMPERATURE / 100.0
+            };
+            let hot = SETTLE_FROM_TEMPERATURE;
+            for stage in 0..SETTLE_STAGES {
+                let fraction = stage as f64 / (SETTLE_STAGES - 1) as f64;
+                let temperature = hot * (rest / hot).powf(fraction);
+                landscape.metropolis(
+                    SETTLE_SWEEPS_PER_STAGE * n as u64,
+                    temperature,
+                    &no_field,
+                    &mut rng,
+                );
+            }
+            landscape.descend(&no_field);
+            landscape.spins().to_vec()
+        }
         SpinInit::Pattern { name } => {
             let index = pattern_names
                 .iter()
@@ -1427,6 +1523,7 @@ fn build_landscape(
         attractor: spins.clone(),
         window_start: spins,
         attractor_overlap: 1.0,
+        windowed_attractor_overlap: 1.0,
         disintegrated: false,
         attempt_credit: 0.0,
         rng: Stream::new(plan.seed, stream::LANDSCAPE),
@@ -1692,5 +1789,48 @@ impl<'a> EngineView<'a> {
             Quantity::Overlap { pattern } => out.push(self.overlap(pattern).unwrap_or(0.0)),
             Quantity::SinkGain => out.push(current.sink_gain),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_spread_is_the_measured_spread_of_a_windowed_energy_at_equilibrium() {
+        // One mode in its stationary law, advanced by the exact damped step with the bath's
+        // noise (the rotation e^{iω dt} does not change |z|²), and its energy averaged with the
+        // engine's moving average: the relative standard deviation of that average matches
+        // the formula; ignoring the energy's autocorrelation would be about six times too small.
+        let (gamma, dt, theta, window) = (0.75f64, 0.05f64, 1.3f64, 200u64);
+        let beta = smoothing(window);
+        let rho = (-gamma * dt).exp();
+        let noise = (0.5 * theta * (1.0 - rho * rho)).sqrt();
+        let mut rng = Stream::new(5, 0);
+        let (a, b) = rng.normal_pair();
+        let (mut x, mut y) = ((0.5 * theta).sqrt() * a, (0.5 * theta).sqrt() * b);
+        let mut average = theta;
+        let (mut sum, mut sum_sq, mut count) = (0.0, 0.0, 0.0);
+        for step in 0..2_000_000u64 {
+            let (a, b) = rng.normal_pair();
+            x = rho * x + noise * a;
+            y = rho * y + noise * b;
+            average += beta * (x * x + y * y - average);
+            if step > 10 * window {
+                sum += average;
+                sum_sq += average * average;
+                count += 1.0;
+            }
+        }
+        let mean = sum / count;
+        let measured = (sum_sq / count - mean * mean).sqrt() / mean;
+        let predicted = window_spread(beta, gamma, dt);
+        assert!((mean / theta - 1.0).abs() < 0.02, "mean {mean}");
+        assert!(
+            (measured / predicted - 1.0).abs() < 0.1,
+            "measured {measured}, predicted {predicted}"
+        );
+        let uncorrelated = (beta / (2.0 - beta)).sqrt();
+        assert!(measured > 3.0 * uncorrelated);
     }
 }

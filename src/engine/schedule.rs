@@ -50,6 +50,13 @@ pub fn profile_value(profile: &Profile, step: u64) -> f64 {
             }
         }
         Profile::Table { points } => table_value(points, step as f64, None),
+        Profile::Shaped { curve } => {
+            if step < curve.start_step {
+                curve.from
+            } else {
+                cooling_shape_value(curve, step - curve.start_step)
+            }
+        }
     }
 }
 
@@ -71,6 +78,12 @@ fn cooling_shape_value(curve: &CoolingCurve, elapsed: u64) -> f64 {
             to + 0.5 * (from - to) * (1.0 + (std::f64::consts::PI * k.min(1.0)).cos())
         }
         CoolingShape::Table { points } => table_value(points, elapsed as f64, None),
+        // Whole stages from integer steps, so a stage boundary never drifts with rounding.
+        CoolingShape::Geometric { ratio } => {
+            let stage = elapsed / curve.scale_steps;
+            let factor = ratio.powi(i32::try_from(stage).unwrap_or(i32::MAX));
+            to + (from - to) * factor
+        }
     }
 }
 
@@ -207,6 +220,50 @@ mod tests {
             scale_steps: 100,
             reheat: None,
         }
+    }
+
+    #[test]
+    fn a_shaped_sink_profile_follows_the_curve_of_its_shape() {
+        // σ(t) = to + (from − to) e^{−(t − start)/τ} after the start, `from` before it: the
+        // same values the cooling clock gives for the same exponential.
+        let shaped = curve(CoolingShape::Exponential);
+        let profile = Profile::Shaped {
+            curve: shaped.clone(),
+        };
+        let clock = CoolingClock::new(&shaped);
+        for step in [0u64, 9, 10, 11, 60, 110, 510, 5_000] {
+            let expected = if step < 10 {
+                4.0
+            } else {
+                1.0 + 3.0 * (-((step - 10) as f64) / 100.0).exp()
+            };
+            assert!((profile_value(&profile, step) - expected).abs() < 1e-12);
+            assert_eq!(profile_value(&profile, step), clock.theta(&shaped, step));
+        }
+    }
+
+    #[test]
+    fn geometric_cooling_multiplies_the_excess_by_the_ratio_once_per_stage() {
+        let geometric = curve(CoolingShape::Geometric { ratio: 0.5 });
+        let clock = CoolingClock::new(&geometric);
+        // from 4, to 1, stages of 100 steps starting at step 10: excess 3, 1.5, 0.75, ...
+        assert_eq!(clock.theta(&geometric, 0), 4.0);
+        for stage in 0..8u64 {
+            let first = 10 + stage * 100;
+            let expected_excess = 3.0 * 0.5f64.powi(stage as i32);
+            for step in [first, first + 57, first + 99] {
+                let theta = clock.theta(&geometric, step);
+                assert!(
+                    (theta - 1.0 - expected_excess).abs() < 1e-12,
+                    "step {step}: {theta}"
+                );
+            }
+        }
+        // Constant within a stage, a jump at each boundary: not the exponential's smooth fall.
+        let exponential = curve(CoolingShape::Exponential);
+        let smooth = CoolingClock::new(&exponential);
+        assert!((smooth.theta(&exponential, 60) - smooth.theta(&exponential, 100)).abs() > 0.1);
+        assert_eq!(clock.theta(&geometric, 60), clock.theta(&geometric, 100));
     }
 
     #[test]

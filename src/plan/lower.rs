@@ -325,13 +325,20 @@ impl Lowerer<'_> {
             "table" => Profile::Table {
                 points: self.table("a sink schedule point", &curve.table, 0),
             },
-            other => {
+            "reheating" => {
                 self.unsupported(
                     curve.loc,
-                    format!("a sink schedule is `constant`, `linear` or `table`, not `{other}`"),
+                    "a sink schedule cannot reheat: reheating restarts the bath after a stall of \
+                     the run's own energy or every period, a clock the sinks do not have; write the \
+                     repeated curve as a `table`"
+                        .to_string(),
                 );
                 Profile::Constant { value: 1.0 }
             }
+            _ => match self.cooling(curve) {
+                Some(shaped) => Profile::Shaped { curve: shaped },
+                None => Profile::Constant { value: 1.0 },
+            },
         }
     }
 
@@ -358,6 +365,12 @@ impl Lowerer<'_> {
             "cauchy" => (CoolingShape::Cauchy, "tau"),
             "quadratic" => (CoolingShape::Quadratic, "over"),
             "trigonometric" => (CoolingShape::Trigonometric, "over"),
+            "geometric" => (
+                CoolingShape::Geometric {
+                    ratio: curve.param("ratio").unwrap_or(1.0),
+                },
+                "every",
+            ),
             "table" => {
                 let points = self.table("a cooling table point", &curve.table, start_step);
                 let first = points.first().map_or(1.0, |p| p.value);
@@ -396,9 +409,7 @@ impl Lowerer<'_> {
             other => {
                 self.unsupported(
                     curve.loc,
-                    format!(
-                        "the engine has no `{other}` cooling curve; `exponential` is the continuous form of geometric cooling"
-                    ),
+                    format!("the engine has no `{other}` cooling curve"),
                 );
                 return None;
             }
@@ -638,11 +649,9 @@ impl Lowerer<'_> {
         let mut settings = LandscapeSettings::default();
         match &declared.temperature {
             LandscapeTemperature::Scale(scale) => settings.temperature_ratio = scale.value,
-            LandscapeTemperature::Fixed(fixed) => self.unsupported(
-                fixed.loc,
-                "a fixed landscape temperature is not supported by the engine yet; use `scale`"
-                    .to_string(),
-            ),
+            LandscapeTemperature::Fixed(fixed) => {
+                settings.fixed_temperature = Some(fixed.value);
+            }
         }
         settings.sweeps_per_second = declared.sweeps.value;
         settings.hebb_rate = declared.plasticity.rate.value;
@@ -724,7 +733,7 @@ impl Lowerer<'_> {
                 strength: pattern.strength.value,
             });
         }
-        settings.initial = SpinInit::AllUp;
+        settings.initial = SpinInit::Settled;
         settings
     }
 
@@ -1209,5 +1218,48 @@ mod tests {
         .expect_err("no region modes, no region `middle`");
         assert!(errors.contains(&("E0042", "temperature.rsh".to_string())));
         assert!(errors.contains(&("E0042", "integration.middle".to_string())));
+    }
+
+    #[test]
+    fn a_fixed_landscape_temperature_reaches_the_plan() {
+        let plan = lowered("landscape on regions {\n  temperature 0.3\n}\n")
+            .expect("lowers")
+            .plan;
+        assert_eq!(
+            plan.landscape.expect("a landscape").fixed_temperature,
+            Some(0.3)
+        );
+        let scaled = lowered("landscape on regions {\n  scale 0.4\n}\n")
+            .expect("lowers")
+            .plan;
+        let landscape = scaled.landscape.expect("a landscape");
+        assert_eq!(landscape.fixed_temperature, None);
+        assert_eq!(landscape.temperature_ratio, 0.4);
+    }
+
+    #[test]
+    fn a_sink_schedule_of_any_curve_shape_lowers() {
+        let plan = lowered(
+            "sinks {\n  schedule exponential(from: 1.0, to: 0.4, tau: 2 min, at: 1 min)\n}\n",
+        )
+        .expect("lowers")
+        .plan;
+        let Profile::Shaped { curve } = &plan.sinks.profile else {
+            panic!("{:?}", plan.sinks.profile);
+        };
+        assert_eq!(curve.shape, CoolingShape::Exponential);
+        assert_eq!((curve.start_step, curve.scale_steps), (1_200, 2_400));
+        assert_eq!((curve.from, curve.to), (1.0, 0.4));
+    }
+
+    #[test]
+    fn geometric_cooling_lowers_to_stages_of_whole_steps() {
+        let plan = lowered("cooling geometric(from: 2.0, to: 1.0, ratio: 0.8, every: 30 s)\n")
+            .expect("lowers")
+            .plan;
+        assert_eq!(plan.cooling.shape, CoolingShape::Geometric { ratio: 0.8 });
+        // 30 s of 50 ms steps.
+        assert_eq!(plan.cooling.scale_steps, 600);
+        assert_eq!((plan.cooling.from, plan.cooling.to), (2.0, 1.0));
     }
 }

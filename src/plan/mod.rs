@@ -111,6 +111,10 @@ pub enum Profile {
     },
     /// Piecewise linear through the points (steps strictly increasing), constant outside.
     Table { points: Vec<TablePoint> },
+    /// Any other curve shape (exponential, logarithmic, Cauchy, quadratic, trigonometric,
+    /// geometric), evaluated as the cooling curve of the same shape is: `from` before its
+    /// start, then the shape's formula. Never reheats (the profile has no clock).
+    Shaped { curve: CoolingCurve },
 }
 
 /// Sink schedule: overall gain, band affinities κ and the time profile σ(t).
@@ -143,6 +147,10 @@ pub enum CoolingShape {
     Trigonometric,
     /// Piecewise linear through (step offset from start, value) points; `from`/`to` unused.
     Table { points: Vec<TablePoint> },
+    /// Stepwise geometric: Θ = to + (from − to)·ratio^⌊k⌋, k counted in `scale_steps` (the
+    /// script's `every`): the classic annealing schedule that multiplies the excess by `ratio`
+    /// once per stage.
+    Geometric { ratio: f64 },
 }
 
 /// Reheating: restart the cooling curve at `from`.
@@ -355,7 +363,12 @@ pub struct Prior {
 pub enum SpinInit {
     AllUp,
     Random,
-    Pattern { name: String },
+    /// Seeded random spins relaxed by zero-temperature descent into the nearest local minimum
+    /// of the resting landscape (no field), so the run starts in one of its attractors.
+    Settled,
+    Pattern {
+        name: String,
+    },
 }
 
 /// Landscape (slow layer) settings.
@@ -363,6 +376,11 @@ pub enum SpinInit {
 pub struct LandscapeSettings {
     /// τ_L: landscape temperature T_L = τ_L · T.
     pub temperature_ratio: f64,
+    /// A landscape temperature held fixed whatever T does (`temperature` in a script's
+    /// `landscape` block); when set it replaces τ_L · T̄ in the Metropolis search, while
+    /// plasticity and events still follow T̄.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_temperature: Option<f64>,
     /// Metropolis sweeps per second of simulated time (fractions accumulate).
     pub sweeps_per_second: f64,
     /// Weight of the normalised structural couplings.
@@ -573,6 +591,7 @@ impl Default for LandscapeSettings {
             structure_weight: 1.0,
             patterns: Vec::new(),
             priors: Vec::new(),
+            fixed_temperature: None,
             initial: SpinInit::AllUp,
             neutral_field_gain: 1.0,
             field_every_steps: 1,
@@ -627,6 +646,28 @@ impl Plan {
                     check("sink table value", point.value, point.value >= 0.0, "≥ 0")?;
                 }
             }
+            Profile::Shaped { curve } => {
+                check("sink curve from", curve.from, curve.from >= 0.0, "≥ 0")?;
+                check("sink curve to", curve.to, curve.to >= 0.0, "≥ 0")?;
+                if curve.scale_steps == 0 {
+                    return Err(PlanError::Invalid(
+                        "sink curve time scale must be at least one step".into(),
+                    ));
+                }
+                if let CoolingShape::Geometric { ratio } = curve.shape {
+                    check(
+                        "sink geometric ratio",
+                        ratio,
+                        (0.0..=1.0).contains(&ratio),
+                        "in [0, 1]",
+                    )?;
+                }
+                if curve.reheat.is_some() || matches!(curve.shape, CoolingShape::Table { .. }) {
+                    return Err(PlanError::Invalid(
+                        "a shaped sink curve neither reheats nor is a table".into(),
+                    ));
+                }
+            }
         }
         let cooling = &self.cooling;
         check("cooling.from", cooling.from, cooling.from >= 0.0, "≥ 0")?;
@@ -635,6 +676,14 @@ impl Plan {
             return Err(PlanError::Invalid(
                 "cooling time scale must be at least one step".into(),
             ));
+        }
+        if let CoolingShape::Geometric { ratio } = cooling.shape {
+            check(
+                "cooling geometric ratio",
+                ratio,
+                (0.0..=1.0).contains(&ratio),
+                "in [0, 1]",
+            )?;
         }
         if let CoolingShape::Table { points } = &cooling.shape {
             check_table("cooling table", points)?;
@@ -950,6 +999,14 @@ fn validate_landscape(landscape: &LandscapeSettings) -> Result<(), PlanError> {
         landscape.temperature_ratio > 0.0,
         "> 0",
     )?;
+    if let Some(fixed) = landscape.fixed_temperature {
+        check(
+            "landscape.fixed_temperature",
+            fixed,
+            fixed >= 0.0,
+            "≥ 0 (0 is a zero-temperature search)",
+        )?;
+    }
     check(
         "landscape.sweeps_per_second",
         landscape.sweeps_per_second,

@@ -82,17 +82,11 @@ pub fn build_connectome(
             )),
         };
     match value.constructor {
-        "ring" => {
-            let neighbours = count(value, "neighbours")?;
-            let weight = number(value, "weight")?;
-            if neighbours != 1 || weight != 1.0 {
-                return Err(failure(
-                    at,
-                    "the ring generator joins nearest neighbours with weight 1; other `neighbours` or `weight` are not supported yet".into(),
-                ));
-            }
-            generated(generators::ring(count(value, "nodes")?))
-        }
+        "ring" => generated(generators::ring_with(
+            count(value, "nodes")?,
+            count(value, "neighbours")?,
+            number(value, "weight")?,
+        )),
         "lattice" => {
             let periodic = matches!(value.args.get("periodic"), Some(ArgValue::Bool(true)));
             generated(generators::lattice(
