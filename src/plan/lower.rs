@@ -653,6 +653,7 @@ impl Lowerer<'_> {
                 settings.fixed_temperature = Some(fixed.value);
             }
         }
+        settings.neutral_field_gain = declared.neutral.value;
         settings.sweeps_per_second = declared.sweeps.value;
         settings.hebb_rate = declared.plasticity.rate.value;
         settings.relax_rate = declared.plasticity.decay.value;
@@ -1235,6 +1236,25 @@ mod tests {
         let landscape = scaled.landscape.expect("a landscape");
         assert_eq!(landscape.fixed_temperature, None);
         assert_eq!(landscape.temperature_ratio, 0.4);
+    }
+
+    #[test]
+    fn the_neutral_field_gain_reaches_the_plan_and_must_not_be_negative() {
+        let default = lowered("landscape on regions {\n  scale 0.4\n}\n")
+            .expect("lowers")
+            .plan;
+        assert_eq!(
+            default.landscape.expect("a landscape").neutral_field_gain,
+            1.0
+        );
+        let off = lowered("landscape on regions {\n  neutral 0\n}\n")
+            .expect("lowers")
+            .plan;
+        assert_eq!(off.landscape.expect("a landscape").neutral_field_gain, 0.0);
+        let text = format!("{HEADER}landscape on regions {{\n  neutral -1\n}}\n");
+        let checked = check_source("t.anneal", &text, &MemoryLoader::default());
+        let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["E0017"], "{:?}", checked.diagnostics);
     }
 
     #[test]

@@ -977,6 +977,13 @@ pub static SETTINGS: &[SettingInfo] = &[
     ),
     setting(
         "landscape",
+        "neutral",
+        PLAIN,
+        Default::Number(1.0),
+        "gain of the neutral field from CSHW energy beyond the bath; 0 switches it off",
+    ),
+    setting(
+        "landscape",
         "couplings",
         Ty::Keyword(&["structural", "uniform"]),
         Default::Keyword("structural"),

@@ -1724,6 +1724,19 @@ impl<'l> Checker<'l> {
             Some((Value::Text(kind), _)) if kind == "uniform" => Couplings::Uniform,
             _ => Couplings::Structural,
         };
+        let neutral = self.setting_scalar(file, &values, "landscape", "neutral", span)?;
+        if neutral.value < 0.0 {
+            self.error(
+                Diagnostic::error(
+                    "E0017",
+                    file,
+                    neutral.loc.span,
+                    "the neutral field gain must not be negative",
+                )
+                .with_label(neutral.loc.span, "negative"),
+            );
+            return None;
+        }
         let sweeps = self.setting_scalar(file, &values, "landscape", "sweeps", span)?;
         if sweeps.value < 0.0 {
             self.error(
@@ -1769,6 +1782,7 @@ impl<'l> Checker<'l> {
             level: level_kind,
             temperature,
             couplings,
+            neutral,
             sweeps,
             plasticity,
             patterns,
@@ -2340,6 +2354,11 @@ impl<'l> Checker<'l> {
                 loc: here,
             }),
             couplings: Couplings::Structural,
+            neutral: Scalar {
+                value: 1.0,
+                dim: Dim::NONE,
+                loc: here,
+            },
             sweeps: Scalar {
                 value: 1.0,
                 dim: Dim::FREQUENCY,

@@ -346,6 +346,8 @@ pub struct Landscape {
     pub declared: bool,
     pub temperature: LandscapeTemperature,
     pub couplings: Couplings,
+    /// Gain of the neutral field that CSHW energy beyond the bath makes (0 switches it off).
+    pub neutral: Scalar,
     /// Metropolis sweeps per second of simulated time (Hz).
     pub sweeps: Scalar,
     pub plasticity: Plasticity,
