@@ -149,17 +149,7 @@ pub fn run(args: &MergeArgs) -> i32 {
         let title = format!("{} :: {}", header.script_relative, header.scenario);
         let report = scenario::report(scenario, joined.items.clone());
         let mut ok = report.all_passed();
-        for expectation in &report.expectations {
-            println!(
-                "  {} expect {}  ({})",
-                if expectation.passed { "pass" } else { "FAIL" },
-                expectation.text,
-                expectation.measured
-            );
-        }
-        for error in &report.expectation_errors {
-            println!("  FAIL {error}");
-        }
+        crate::cli::test::print_expectations(&report);
         match sweep::write(
             &args.out.join(relative),
             &header.script_relative,

@@ -202,17 +202,7 @@ fn test_scenario(args: &TestArgs, context: &Context<'_>, scenario: &Scenario) ->
     };
     let report = scenario::report(scenario, items);
     let mut ok = report.all_passed();
-    for expectation in &report.expectations {
-        println!(
-            "  {} expect {}  ({})",
-            if expectation.passed { "pass" } else { "FAIL" },
-            expectation.text,
-            expectation.measured
-        );
-    }
-    for error in &report.expectation_errors {
-        println!("  FAIL {error}");
-    }
+    print_expectations(&report);
     let path = snapshot::path_for(context.script, &scenario.name);
     ok &= compare_snapshot(
         &path,
@@ -291,6 +281,22 @@ fn test_shard(args: &TestArgs, context: &Context<'_>, scenario: &Scenario, shard
 /// Compares `new` with the snapshot at `path` (only the items `new` holds when `partial`),
 /// printing the differences, and writes it when allowed; returns whether it matched or was
 /// written.
+/// Prints each cross-run expectation of a sweep with its measured values, and each expectation
+/// that could not be judged.
+pub(super) fn print_expectations(report: &scenario::SweepReport) {
+    for expectation in &report.expectations {
+        println!(
+            "  {} expect {}  ({})",
+            if expectation.passed { "pass" } else { "FAIL" },
+            expectation.text,
+            expectation.measured
+        );
+    }
+    for error in &report.expectation_errors {
+        println!("  FAIL {error}");
+    }
+}
+
 fn compare_snapshot(
     path: &Path,
     new: &snapshot::Snapshot,

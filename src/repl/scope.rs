@@ -20,23 +20,6 @@ pub const PROMPT_SOURCE: &str = "<repl>";
 /// Imports at the prompt read files from disk.
 static FILES: FsLoader = FsLoader;
 
-/// The words that start a statement rather than an expression.
-const STATEMENT_WORDS: &[&str] = &[
-    "use",
-    "let",
-    "fn",
-    "experiment",
-    "connectome",
-    "harmonics",
-    "sinks",
-    "cooling",
-    "source",
-    "landscape",
-    "record",
-    "expect",
-    "scenario",
-];
-
 /// The scope in which the prompt evaluates the language.
 pub struct PromptScope {
     checker: Checker<'static>,
@@ -218,7 +201,8 @@ fn starts_statement(line: &str) -> bool {
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(line.len());
     let (first, rest) = line.split_at(end);
-    STATEMENT_WORDS.contains(&first) && !rest.trim_start().starts_with('(')
+    crate::syntax::parser::STATEMENT_KEYWORDS.contains(&first)
+        && !rest.trim_start().starts_with('(')
 }
 
 /// A value as the prompt prints it: numbers with their SI unit, lists and records by their

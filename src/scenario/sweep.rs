@@ -41,21 +41,27 @@ pub struct SweepDocument<'a> {
     pub report: &'a SweepReport,
 }
 
-/// The CSV header and rows of the sweep table: `index`, one column per axis (its label), a
-/// value column `AXIS [unit]` (`AXIS value` for plain numbers) for a numeric axis whose labels
-/// are not its values (a list of durations, say), `seed` unless an axis varies it, and `QUANTITY.final|mean|min|max` for every
-/// recorded quantity.
-pub fn table(report: &SweepReport) -> (Vec<String>, Vec<Vec<Cell>>) {
-    let quantities: BTreeSet<&String> = report
+/// Every quantity recorded by any item, and its unit, in name order.
+fn quantities_and_units(report: &SweepReport) -> (BTreeSet<&String>, BTreeMap<&String, &String>) {
+    let quantities = report
         .items
         .iter()
         .flat_map(|item| item.quantities.keys())
         .collect();
-    let units: BTreeMap<&String, &String> = report
+    let units = report
         .items
         .iter()
         .flat_map(|item| item.units.iter())
         .collect();
+    (quantities, units)
+}
+
+/// The CSV header and rows of the sweep table: `index`, one column per axis (its label), a
+/// value column `AXIS [unit]` (`AXIS value` for plain numbers) for a numeric axis whose labels
+/// are not its values (a list of durations, say), `seed` unless an axis varies it, and
+/// `QUANTITY.final|mean|min|max` for every recorded quantity.
+pub fn table(report: &SweepReport) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let (quantities, units) = quantities_and_units(report);
     let seed_varied = report.axes.iter().any(|axis| axis.name == "seed");
     let mut headers = vec!["index".to_string()];
     for axis in &report.axes {
@@ -196,16 +202,7 @@ fn summarise_axis(report: &SweepReport, axis: &AxisRecord, quantity: &str) -> Ax
 
 /// Writes `plots/AXIS.svg` and `plots/AXIS.png` for every axis of the sweep.
 fn write_plots(writer: &ResultsWriter, report: &SweepReport) -> Result<(), OutputError> {
-    let quantities: BTreeSet<&String> = report
-        .items
-        .iter()
-        .flat_map(|item| item.quantities.keys())
-        .collect();
-    let units: BTreeMap<&String, &String> = report
-        .items
-        .iter()
-        .flat_map(|item| item.units.iter())
-        .collect();
+    let (quantities, units) = quantities_and_units(report);
     if quantities.is_empty() {
         return Ok(());
     }

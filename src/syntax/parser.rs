@@ -575,30 +575,32 @@ fn summarise(expected: &mut Vec<String>) {
     expected.dedup();
 }
 
+/// The words that start a statement rather than an expression.
+pub const STATEMENT_KEYWORDS: [&str; 13] = [
+    "use",
+    "let",
+    "fn",
+    "experiment",
+    "connectome",
+    "harmonics",
+    "sinks",
+    "cooling",
+    "source",
+    "landscape",
+    "record",
+    "expect",
+    "scenario",
+];
+
 /// `lett x = 1` fails at `x` (pest reads `let` then `t`); the first word of the line tells.
 fn misspelled_statement(text: &str, at: usize) -> Option<String> {
-    const KEYWORDS: [&str; 13] = [
-        "use",
-        "let",
-        "fn",
-        "experiment",
-        "connectome",
-        "harmonics",
-        "sinks",
-        "cooling",
-        "source",
-        "landscape",
-        "record",
-        "expect",
-        "scenario",
-    ];
     let line_start = text[..at.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
     let word: String = text[line_start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
     if word.is_empty()
-        || KEYWORDS.contains(&word.as_str())
+        || STATEMENT_KEYWORDS.contains(&word.as_str())
         || line_start != 0
             && text[..line_start]
                 .trim_end()
@@ -606,7 +608,9 @@ fn misspelled_statement(text: &str, at: usize) -> Option<String> {
     {
         return None;
     }
-    let closest = KEYWORDS.iter().min_by_key(|k| edit_distance(&word, k))?;
+    let closest = STATEMENT_KEYWORDS
+        .iter()
+        .min_by_key(|k| edit_distance(&word, k))?;
     (edit_distance(&word, closest) <= 2)
         .then(|| format!("`{word}` does not start a statement; did you mean `{closest}`?"))
 }
