@@ -11,12 +11,12 @@
 //! exactly; recorded times and event times must therefore come from the same arithmetic
 //! (`step as f64 * dt`), which the engine guarantees.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::OutputError;
 
 /// Initial, final, extreme and mean values of one quantity over the whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SummaryStats {
     /// The first recorded value.
     pub initial: f64,

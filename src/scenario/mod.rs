@@ -47,16 +47,9 @@ pub fn items(scenario: &Scenario) -> Vec<Item> {
         .collect()
 }
 
-/// Initial, final, min, max and mean of one quantity over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Stats {
-    pub initial: f64,
-    #[serde(rename = "final")]
-    pub final_value: f64,
-    pub min: f64,
-    pub max: f64,
-    pub mean: f64,
-}
+/// Initial, final, min, max and mean of one quantity over a run: the statistics a results
+/// folder's summary holds.
+pub use crate::output::stats::SummaryStats as Stats;
 
 /// The result of one item: its parameters, provenance and summary quantities, and the value in
 /// this run of every statistic the scenario's expectations use (in [`statistics`] order).
