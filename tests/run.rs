@@ -294,3 +294,37 @@ fn the_seed_option_replaces_the_scripts_seed_in_the_plan_and_its_provenance() {
         "plan hash unchanged"
     );
 }
+
+#[test]
+fn a_nested_modular_connectome_names_its_modules_by_their_path() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let script = write_script(
+        dir.path(),
+        "nested.anneal",
+        "experiment \"e\" {\n  seed 1\n  dt 50 ms\n  duration 10 s\n}\n\
+         connectome brain = modular(modules: 2, size: 6, levels: 2, inside: 0.9, between: 0.2, seed: 1)\n\
+         harmonics of brain {\n  modes 6\n}\n\
+         landscape on regions {\n  pattern left = regions(\"m0_0\", \"m0_1\", strength: 1.0)\n}\n",
+    );
+    let output = anneal().arg("plan").arg(&script).output().expect("runs");
+    let plan = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{plan}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The bottom modules are the landscape's regions in path order: m0_0, m0_1, m1_0, m1_1.
+    assert!(
+        plan.contains("spins:\n        - 1\n        - 1\n        - -1\n        - -1\n"),
+        "{plan}"
+    );
+    let flat_name = std::fs::read_to_string(&script)
+        .expect("script")
+        .replace("\"m0_1\"", "\"m1\"");
+    std::fs::write(&script, flat_name).expect("script rewritten");
+    let refused = anneal().arg("plan").arg(&script).output().expect("runs");
+    assert_eq!(refused.status.code(), Some(1));
+    let diagnostics = String::from_utf8_lossy(&refused.stderr);
+    assert!(diagnostics.contains("`m1`"), "{diagnostics}");
+}

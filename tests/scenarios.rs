@@ -297,3 +297,24 @@ fn scripts_with_only_expectations_are_run_judged_and_snapshotted() {
     assert!(report.contains("FAIL expect mean(temperature"), "{report}");
     assert!(report.contains("temperature.mean: old"), "{report}");
 }
+
+#[test]
+fn a_script_that_does_not_check_fails_the_test_with_its_diagnostics() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let broken = SINGLE.replace("ring(nodes: 16)", "ring(nodez: 16)");
+    std::fs::write(dir.path().join("broken.anneal"), broken).expect("script written");
+    let output = anneal_test(dir.path(), true, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        report.contains("broken.anneal: the script does not check"),
+        "{report}"
+    );
+    assert!(report.contains("tests: 0 passed, 1 failed"), "{report}");
+    let diagnostics = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(diagnostics.contains("nodez"), "{diagnostics}");
+
+    // A filter that leaves the script out leaves its errors out too.
+    let filtered = anneal_test(dir.path(), true, &["--filter", "elsewhere"]);
+    assert!(filtered.status.success());
+}

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::plan::report_failure;
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
+use crate::diagnostics::{RenderOptions, render_all};
 use crate::runner;
 use crate::scenario::shard::{Shard, ShardFile, script_hash};
 use crate::scenario::{self, snapshot, sweep};
@@ -69,17 +70,38 @@ pub fn run(args: &TestArgs) -> i32 {
     let mut failures = 0usize;
     let mut passed = 0usize;
     for script in find_scripts(&args.dir) {
+        let wanted = args
+            .filter
+            .as_deref()
+            .is_none_or(|filter| script.display().to_string().contains(filter));
         let checked = crate::semantics::check_file(&script);
-        let Some(program) = checked.program else {
-            continue;
+        let program = match checked.program {
+            Some(program)
+                if !checked
+                    .diagnostics
+                    .iter()
+                    .any(crate::diagnostics::Diagnostic::is_error) =>
+            {
+                program
+            }
+            // A script that does not check may hold the scenarios the library relies on, so it
+            // fails the test rather than dropping out of it unseen.
+            _ => {
+                if wanted {
+                    eprint!(
+                        "{}",
+                        render_all(
+                            &checked.diagnostics,
+                            &checked.sources,
+                            RenderOptions::for_stderr()
+                        )
+                    );
+                    println!("FAIL {}: the script does not check", script.display());
+                    failures += 1;
+                }
+                continue;
+            }
         };
-        if checked
-            .diagnostics
-            .iter()
-            .any(crate::diagnostics::Diagnostic::is_error)
-        {
-            continue;
-        }
         let relative = script.strip_prefix(&args.dir).unwrap_or(&script);
         let hash = script_hash(&checked.sources);
         let context = Context {
@@ -90,10 +112,6 @@ pub fn run(args: &TestArgs) -> i32 {
         };
         // A script's own expectations are judged on its own run, as `anneal run` would; a
         // sharded test gives that run to shard 1, as if it were the script's item 0.
-        let wanted = args
-            .filter
-            .as_deref()
-            .is_none_or(|filter| script.display().to_string().contains(filter));
         if !program.expectations.is_empty()
             && wanted
             && args.shard.is_none_or(|shard| shard.selects(0))

@@ -182,15 +182,102 @@ pub fn modular(
     p_out: f64,
     seed: u64,
 ) -> Result<Connectome, ConnectomeError> {
+    for p in [p_in, p_out] {
+        check_probability(p)?;
+    }
+    block_model(regions, seed, |a, b| if a == b { p_in } else { p_out })
+}
+
+/// A hierarchical modular graph: `levels` levels of `modules` groups each, so `modules^levels`
+/// bottom modules of `module_size` nodes. Two nodes in the same bottom module are linked with
+/// probability `inside`; two nodes whose lowest common group is ℓ levels up with probability
+/// `between · (between / inside)^(ℓ − 1)`, so every level up divides the density by the same
+/// ratio inside/between (Kaiser and Hilgetag's hierarchical modular networks). With one level this
+/// is [`modular`] with `modules` regions named `m0`, `m1`, …; deeper bottom modules are named by
+/// their path through the hierarchy, `m1_0_2` being the third module of the first group of the
+/// second group.
+pub fn hierarchical(
+    modules: usize,
+    levels: u32,
+    module_size: usize,
+    inside: f64,
+    between: f64,
+    seed: u64,
+) -> Result<Connectome, ConnectomeError> {
+    for p in [inside, between] {
+        check_probability(p)?;
+    }
+    if modules == 0 || levels == 0 || module_size == 0 {
+        return Err(parameter(format!(
+            "a hierarchical graph needs at least one module, one level and one node per module; got {modules} modules, {levels} levels, {module_size} nodes"
+        )));
+    }
+    if levels > 1 && !(between <= inside && inside > 0.0) {
+        return Err(parameter(format!(
+            "with more than one level the density must fall going up the hierarchy: `between` ({between}) must not exceed `inside` ({inside}), and `inside` must be positive"
+        )));
+    }
+    let bottom_modules = u32::try_from(modules)
+        .ok()
+        .and_then(|m| m.checked_pow(levels))
+        .map(|m| m as usize)
+        .filter(|&m| m.checked_mul(module_size).is_some_and(|n| n <= MAX_GENERATED_NODES))
+        .ok_or_else(|| {
+            parameter(format!(
+                "{modules}^{levels} modules of {module_size} nodes exceed {MAX_GENERATED_NODES} nodes"
+            ))
+        })?;
+    let digits = |module: usize| -> Vec<usize> {
+        (0..levels)
+            .rev()
+            .map(|level| module / modules.pow(level) % modules)
+            .collect()
+    };
+    let names: Vec<String> = (0..bottom_modules)
+        .map(|module| {
+            let path: Vec<String> = digits(module).iter().map(|d| d.to_string()).collect();
+            format!("m{}", path.join("_"))
+        })
+        .collect();
+    let regions: Vec<(&str, usize)> = names.iter().map(|n| (n.as_str(), module_size)).collect();
+    let ratio = if inside > 0.0 { between / inside } else { 0.0 };
+    block_model(&regions, seed, |a, b| {
+        // The lowest common group is as many levels up as the paths' differing digits reach.
+        let (mut a, mut b, mut up) = (a, b, 0);
+        while a != b {
+            a /= modules;
+            b /= modules;
+            up += 1;
+        }
+        match up {
+            0 => inside,
+            _ => between * ratio.powi(up - 1),
+        }
+    })
+}
+
+/// The largest graph a generator builds by testing every pair of nodes.
+const MAX_GENERATED_NODES: usize = 100_000;
+
+fn check_probability(p: f64) -> Result<(), ConnectomeError> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(parameter(format!(
+            "link probabilities must be in [0, 1], got {p}"
+        )))
+    }
+}
+
+/// A stochastic block model with unit weights: nodes numbered region by region, each pair linked
+/// with the probability `link(region_a, region_b)` gives, one uniform draw per pair in order.
+fn block_model(
+    regions: &[(&str, usize)],
+    seed: u64,
+    link: impl Fn(usize, usize) -> f64,
+) -> Result<Connectome, ConnectomeError> {
     if regions.is_empty() || regions.iter().any(|r| r.1 == 0) {
         return Err(parameter("every region needs at least one node".into()));
-    }
-    for p in [p_in, p_out] {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(parameter(format!(
-                "link probabilities must be in [0, 1], got {p}"
-            )));
-        }
     }
     let of_node: Vec<usize> = regions
         .iter()
@@ -202,12 +289,7 @@ pub fn modular(
     let mut edges = Vec::new();
     for i in 0..n {
         for j in i + 1..n {
-            let p = if of_node[i] == of_node[j] {
-                p_in
-            } else {
-                p_out
-            };
-            if uniform(&mut rng) < p {
+            if uniform(&mut rng) < link(of_node[i], of_node[j]) {
                 edges.push((i, j, 1.0));
             }
         }
@@ -222,45 +304,6 @@ pub fn modular(
             names,
             of_node: of_node.into_iter().map(Some).collect(),
         })
-}
-
-/// A hierarchical modular graph: `levels` nested halvings of 2^levels modules of `module_size`
-/// nodes; a pair whose lowest common level is ℓ (0 = same module) is linked with probability
-/// `p0 · decay^ℓ`. Modules are the regions, named `m0`, `m1`, ….
-pub fn hierarchical(
-    levels: u32,
-    module_size: usize,
-    p0: f64,
-    decay: f64,
-    seed: u64,
-) -> Result<Connectome, ConnectomeError> {
-    if levels > 10
-        || module_size == 0
-        || !(0.0..=1.0).contains(&p0)
-        || !(0.0..=1.0).contains(&decay)
-    {
-        return Err(parameter(format!(
-            "hierarchical graph needs levels ≤ 10, module size ≥ 1 and probabilities in [0, 1]; got {levels}, {module_size}, {p0}, {decay}"
-        )));
-    }
-    let modules = 1usize << levels;
-    let n = modules * module_size;
-    let mut rng = rng(seed);
-    let mut edges = Vec::new();
-    for i in 0..n {
-        for j in i + 1..n {
-            let (a, b) = (i / module_size, j / module_size);
-            let level = usize::BITS - (a ^ b).leading_zeros();
-            if uniform(&mut rng) < p0 * decay.powi(level as i32) {
-                edges.push((i, j, 1.0));
-            }
-        }
-    }
-    let names = (0..modules).map(|m| format!("m{m}")).collect();
-    Connectome::from_edges(n, &edges)?.with_regions(Regions {
-        names,
-        of_node: (0..n).map(|i| Some(i / module_size)).collect(),
-    })
 }
 
 /// Random geometric graph: n points uniform in the unit square (positions in mm scaled by
@@ -450,9 +493,56 @@ mod tests {
         // Expected directed entries: inside 2·(2·780)·0.5 = 1560, across 2·1600·0.02 = 64.
         assert!(inside > 1400 && inside < 1720, "{inside}");
         assert!(across > 20 && across < 120, "{across}");
-        let h = hierarchical(2, 8, 0.9, 0.1, 1).unwrap();
-        assert_eq!(h.n(), 32);
-        assert_eq!(h.regions().unwrap().names.len(), 4);
+    }
+
+    #[test]
+    fn one_level_hierarchy_is_the_modular_graph() {
+        let flat = modular(&[("m0", 9), ("m1", 9), ("m2", 9)], 0.6, 0.1, 4).unwrap();
+        let one_level = hierarchical(3, 1, 9, 0.6, 0.1, 4).unwrap();
+        assert_eq!(flat.weights(), one_level.weights());
+        assert_eq!(flat.regions(), one_level.regions());
+    }
+
+    #[test]
+    fn hierarchy_density_falls_by_the_same_ratio_at_every_level() {
+        // Two groups per level, three levels: 8 bottom modules of 10 nodes. Pairs by the level of
+        // their lowest common group, counted exactly: 8·C(10,2), 4·10·10, 2·20·20, 40·40.
+        let (inside, between) = (0.8, 0.2);
+        let graph = hierarchical(2, 3, 10, inside, between, 11).unwrap();
+        let regions = graph.regions().unwrap();
+        assert_eq!(regions.names[0], "m0_0_0");
+        assert_eq!(regions.names[5], "m1_0_1");
+        let module = |i: usize| regions.of_node[i].unwrap();
+        let level = |i: usize, j: usize| {
+            let (a, b) = (module(i), module(j));
+            (0..=3).find(|&up| a >> up == b >> up).unwrap()
+        };
+        let mut linked = [0.0; 4];
+        for (_, (i, j)) in graph.weights().iter() {
+            if i < j {
+                linked[level(i, j)] += 1.0;
+            }
+        }
+        let pairs = [360.0, 400.0, 800.0, 1600.0];
+        let probability = [inside, between, between / 4.0, between / 16.0];
+        for up in 0..4 {
+            let (n, p) = (pairs[up], probability[up]);
+            let sd = (n * p * (1.0 - p)).sqrt();
+            assert!(
+                (linked[up] - n * p).abs() < 4.0 * sd,
+                "level {up}: {} links among {n} pairs, expected {}",
+                linked[up],
+                n * p
+            );
+        }
+    }
+
+    #[test]
+    fn deeper_hierarchies_refuse_a_density_that_rises_going_up() {
+        let error = hierarchical(2, 2, 4, 0.1, 0.5, 1).unwrap_err();
+        assert!(error.to_string().contains("must not exceed"), "{error}");
+        assert!(hierarchical(10, 6, 1, 0.5, 0.1, 1).is_err());
+        assert!(hierarchical(2, 0, 4, 0.5, 0.1, 1).is_err());
     }
 
     #[test]

@@ -101,24 +101,14 @@ pub fn build_connectome(
             number(value, "rewire")?,
             count(value, "seed")? as u64,
         )),
-        "modular" => {
-            if count(value, "levels")? != 1 {
-                return Err(failure(
-                    at,
-                    "`modular` with more than one level is not supported yet".into(),
-                ));
-            }
-            let modules = count(value, "modules")?;
-            let size = count(value, "size")?;
-            let names: Vec<String> = (0..modules).map(|m| format!("m{m}")).collect();
-            let regions: Vec<(&str, usize)> = names.iter().map(|n| (n.as_str(), size)).collect();
-            generated(generators::modular(
-                &regions,
-                number(value, "inside")?,
-                number(value, "between")?,
-                count(value, "seed")? as u64,
-            ))
-        }
+        "modular" => generated(generators::hierarchical(
+            count(value, "modules")?,
+            u32::try_from(count(value, "levels")?).unwrap_or(u32::MAX),
+            count(value, "size")?,
+            number(value, "inside")?,
+            number(value, "between")?,
+            count(value, "seed")? as u64,
+        )),
         "complete" => generated(generators::complete(count(value, "nodes")?)),
         "random_geometric" => generated(generators::random_geometric(
             count(value, "nodes")?,
