@@ -89,14 +89,7 @@ fn locking_pairs(c: &mut Criterion) {
     let mut pairs = Vec::new();
     for j in n_csh..m {
         for k in 0..n_csh {
-            pairs.push(LockPair {
-                j,
-                k,
-                region: j % 8,
-                p: 1,
-                q: 1,
-                overlap: 0.1,
-            });
+            pairs.push(LockPair::new(j, k, j % 8, 0.1));
         }
     }
     locking::refresh_ratios(&mut pairs, &omega, 8);

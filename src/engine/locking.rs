@@ -38,15 +38,63 @@ pub struct LockPair {
     pub q: u32,
     /// o_jk, the CSHW's mass in the RSHW's region.
     pub overlap: f64,
+    /// Open interval of ratios ω_j/ω_k whose best approximation is certainly p/q (see
+    /// [`stable_interval`]); empty until the first [`refresh_ratios`].
+    pub stable: (f64, f64),
 }
 
 impl LockPair {
+    /// A pair whose ratio is not yet approximated: the first [`refresh_ratios`] sets p/q.
+    pub fn new(j: usize, k: usize, region: usize, overlap: f64) -> Self {
+        LockPair {
+            j,
+            k,
+            region,
+            p: 1,
+            q: 1,
+            overlap,
+            stable: (f64::INFINITY, f64::NEG_INFINITY),
+        }
+    }
+
     /// o_jk / (p q): the coupling before ε and the power weights.
     pub fn strength(&self) -> f64 {
         self.overlap / (f64::from(self.p) * f64::from(self.q))
     }
 }
 
+/// Relative margin by which [`stable_interval`] stays inside the exact interval: far above the
+/// rounding error of [`best_rational`]'s comparisons (about 1e−16), so that inside the interval
+/// the floating-point search certainly returns the same p/q.
+const STABLE_MARGIN: f64 = 1e-9;
+
+/// The open interval of ratios for which p/q (in lowest terms, as [`best_rational`] returns it)
+/// is the best approximation with denominators up to `max_q`: between the midpoints to its
+/// nearest neighbours among the fractions p'/q' (p' ≥ 1, q' ≤ `max_q`), shrunk by a relative
+/// [`STABLE_MARGIN`]. Inside it, every other fraction is farther from the ratio than p/q.
+pub fn stable_interval(p: u32, q: u32, max_q: u32) -> (f64, f64) {
+    let (p, q) = (u64::from(p), u64::from(q));
+    // Nearest fractions below and above p/q, compared exactly as integer cross products.
+    let mut below: Option<(u64, u64)> = None;
+    let mut above: Option<(u64, u64)> = None;
+    for q_other in 1..=u64::from(max_q) {
+        // The largest p' with p'/q' < p/q, and the smallest with p'/q' > p/q.
+        let p_below = (p * q_other - 1) / q;
+        if p_below >= 1 && below.is_none_or(|(bp, bq)| p_below * bq > bp * q_other) {
+            below = Some((p_below, q_other));
+        }
+        let p_above = p * q_other / q + 1;
+        if above.is_none_or(|(ap, aq)| p_above * aq < ap * q_other) {
+            above = Some((p_above, q_other));
+        }
+    }
+    let midpoint = |(other_p, other_q): (u64, u64)| {
+        (p * other_q + other_p * q) as f64 / (2 * q * other_q) as f64
+    };
+    let low = below.map_or(0.0, |b| midpoint(b) * (1.0 + STABLE_MARGIN));
+    let high = above.map_or(f64::INFINITY, |a| midpoint(a) * (1.0 - STABLE_MARGIN));
+    (low, high)
+}
 /// A mode coupled to a metronome's virtual oscillator: ψ = p θ_metro − q θ_m.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetronomeLink {
@@ -56,11 +104,18 @@ pub struct MetronomeLink {
 }
 
 /// Recomputes the rational approximations of every pair for the current angular frequencies.
+/// A pair whose ratio is still inside its stable interval keeps its p/q: the search would
+/// return the same fraction, and detuning moves every RSHW's ratio at every step.
 pub fn refresh_ratios(pairs: &mut [LockPair], omega: &[f64], max_q: u32) {
     for pair in pairs {
-        let (p, q) = best_rational(omega[pair.j] / omega[pair.k], max_q);
+        let ratio = omega[pair.j] / omega[pair.k];
+        if pair.stable.0 < ratio && ratio < pair.stable.1 {
+            continue;
+        }
+        let (p, q) = best_rational(ratio, max_q);
         pair.p = p;
         pair.q = q;
+        pair.stable = stable_interval(p, q, max_q);
     }
 }
 
@@ -113,7 +168,7 @@ pub fn pair_coupling(
     for (n, pair) in pairs.iter().enumerate() {
         let (p, q) = (f64::from(pair.p), f64::from(pair.q));
         let psi = wrap(p * inputs.theta[pair.k]) - wrap(q * inputs.theta[pair.j]);
-        let (s, c) = psi.sin_cos();
+        let (s, c) = super::trig::sin_cos(psi);
         index_re[n] += inputs.beta * (c - index_re[n]);
         index_im[n] += inputs.beta * (s - index_im[n]);
         if inputs.epsilon == 0.0 {
@@ -153,7 +208,7 @@ pub fn metronome_coupling(
 pub fn apply_rotation(z_re: &mut [f64], z_im: &mut [f64], dtheta: &mut [f64], dt: f64) {
     for m in 0..z_re.len() {
         if dtheta[m] != 0.0 {
-            let (s, c) = (dtheta[m] * dt).sin_cos();
+            let (s, c) = super::trig::sin_cos(dtheta[m] * dt);
             let (x, y) = (z_re[m], z_im[m]);
             z_re[m] = c * x - s * y;
             z_im[m] = c * y + s * x;
@@ -211,6 +266,34 @@ mod tests {
             p * q
         };
         assert!(order(golden) > order(1.5) && order(golden) > order(5.0 / 3.0));
+    }
+
+    #[test]
+    fn the_search_returns_the_same_fraction_throughout_its_stable_interval() {
+        let mut rng = crate::engine::random::Stream::new(5, 1);
+        for _ in 0..2000 {
+            let ratio = 0.02 + 40.0 * rng.uniform().powi(2);
+            let (p, q) = best_rational(ratio, 8);
+            let (low, high) = stable_interval(p, q, 8);
+            assert!(
+                low < ratio && ratio < high,
+                "{ratio}: {p}/{q} in ({low}, {high})"
+            );
+            for t in [0.0, 1e-12, 0.3, 0.7, 1.0 - 1e-12, 1.0] {
+                let inside = (low + t * (high - low)).clamp(low, high);
+                if low < inside && inside < high {
+                    assert_eq!(best_rational(inside, 8), (p, q), "{inside}");
+                }
+            }
+            // Just beyond either end another fraction is at least as near: the interval is
+            // the whole stretch where p/q wins, less the margin.
+            let beyond_high = high * (1.0 + 3.0 * STABLE_MARGIN);
+            assert_ne!(best_rational(beyond_high, 8), (p, q), "{beyond_high}");
+            if low > 0.0 {
+                let beyond_low = low * (1.0 - 3.0 * STABLE_MARGIN);
+                assert_ne!(best_rational(beyond_low, 8), (p, q), "{beyond_low}");
+            }
+        }
     }
 
     #[test]

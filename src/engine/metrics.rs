@@ -33,12 +33,22 @@ pub fn harmonicity(ratio: f64) -> f64 {
     for q in 1..=HARMONICITY_MAX_ORDER {
         // Only p near r·q can contribute (others are below e^{−18}); p·q ≤ 64 bounds the rest.
         let centre = (ratio * f64::from(q)).round() as i64;
-        for p in (centre - 1).max(1)..=centre + 1 {
+        let lowest = (centre - 1).max(1);
+        if lowest * i64::from(q) > i64::from(HARMONICITY_MAX_ORDER) {
+            // The lowest candidate p never falls as q grows, so no larger q has one either.
+            break;
+        }
+        for p in lowest..=centre + 1 {
             if p * i64::from(q) > i64::from(HARMONICITY_MAX_ORDER) {
                 continue;
             }
             let p = p as u32;
-            let log_error = (ratio * f64::from(q) / f64::from(p)).ln();
+            let relative = ratio * f64::from(q) / f64::from(p);
+            if !(NEGLIGIBLE_BELOW..=NEGLIGIBLE_ABOVE).contains(&relative) {
+                // Its peak value would underflow to exactly 0, which never raises `best`.
+                continue;
+            }
+            let log_error = relative.ln();
             let value = (-(log_error * log_error) / (2.0 * HARMONICITY_WIDTH * HARMONICITY_WIDTH))
                 .exp()
                 / f64::from(p * q).sqrt();
@@ -47,6 +57,11 @@ pub fn harmonicity(ratio: f64) -> f64 {
     }
     best
 }
+
+/// Outside [e^{−0.39}, e^{0.39}] a ratio's harmonicity term is exp(−x) with x > 0.39²/(2·0.01²)
+/// = 760 > 745.2, which is exactly 0 in f64: skipping such candidates changes no bit.
+const NEGLIGIBLE_BELOW: f64 = 0.677;
+const NEGLIGIBLE_ABOVE: f64 = 1.477;
 
 impl SpectrumKernels {
     /// Kernels for audible frequencies `frequencies` (Hz).
@@ -130,6 +145,44 @@ mod tests {
             roughness(f, 2.0 * f) < 0.05 * at_peak,
             "an octave is far smoother than the peak"
         );
+    }
+
+    /// The same sum with neither shortcut: every q, and the three p nearest r·q evaluated.
+    fn harmonicity_without_shortcuts(ratio: f64) -> f64 {
+        let mut best: f64 = 0.0;
+        for q in 1..=HARMONICITY_MAX_ORDER {
+            let centre = (ratio * f64::from(q)).round() as i64;
+            for p in (centre - 1).max(1)..=centre + 1 {
+                if p * i64::from(q) > i64::from(HARMONICITY_MAX_ORDER) {
+                    continue;
+                }
+                let p = p as u32;
+                let log_error = (ratio * f64::from(q) / f64::from(p)).ln();
+                let value = (-(log_error * log_error)
+                    / (2.0 * HARMONICITY_WIDTH * HARMONICITY_WIDTH))
+                    .exp()
+                    / f64::from(p * q).sqrt();
+                best = best.max(value);
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn pruned_harmonicity_equals_the_unpruned_sum_bit_for_bit() {
+        for bound in [NEGLIGIBLE_BELOW, NEGLIGIBLE_ABOVE] {
+            let exponent = bound.ln().powi(2) / (2.0 * HARMONICITY_WIDTH * HARMONICITY_WIDTH);
+            assert!(exponent > 746.0 && (-exponent).exp() == 0.0, "{bound}");
+        }
+        let mut ratio = 0.02;
+        while ratio < 70.0 {
+            assert_eq!(
+                harmonicity(ratio).to_bits(),
+                harmonicity_without_shortcuts(ratio).to_bits(),
+                "ratio {ratio}"
+            );
+            ratio *= 1.000_37;
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod random;
 pub mod record;
 pub mod schedule;
+mod trig;
 
 use std::cell::RefCell;
 
@@ -461,14 +462,7 @@ impl Engine {
                 }
                 let overlap = basis.region_mass[k][r];
                 if overlap >= plan.locking.prune_below && overlap > 0.0 {
-                    pairs.push(LockPair {
-                        j,
-                        k,
-                        region: r,
-                        p: 1,
-                        q: 1,
-                        overlap,
-                    });
+                    pairs.push(LockPair::new(j, k, r, overlap));
                 }
             }
         }
