@@ -916,7 +916,10 @@ fn a_quench_of_the_bath_makes_no_neutral_field_and_an_injection_still_does() {
     // above the new bath for tens of seconds, but that is leftover heat, not injected energy,
     // and must make no neutral field (measured against the instantaneous bath it made a field
     // of about 1.6 g that faded over a minute). An injection of 3 /s into γ = 1 (Θ* = Θ + 1.5)
-    // still makes one, at a constant bath and through the same quench.
+    // still makes one, at a constant bath and through the same quench (measured: a mean of the
+    // largest field per refresh of 0.65-0.93 and 0.50-0.77 over four seeds, against at most
+    // 0.0005 for the bare quench, whose field was 0.13 (seed 0) before the change; the quench's is lower while
+    // Θ̄ still lags high, as the same injection over a hotter bath is a smaller relative excess).
     for seed in 0..4 {
         let (quench_largest, quench_mean) =
             neutral_field_after_the_drop(&quench_plan(seed, 4.0, None));
@@ -926,13 +929,13 @@ fn a_quench_of_the_bath_makes_no_neutral_field_and_an_injection_still_does() {
         );
         let (_, injected_mean) = neutral_field_after_the_drop(&quench_plan(seed, 1.0, Some(3.0)));
         assert!(
-            injected_mean > 0.5,
+            injected_mean > 0.35,
             "seed {seed}: an injection at a constant bath, mean field {injected_mean}"
         );
         let (_, injected_quench_mean) =
             neutral_field_after_the_drop(&quench_plan(seed, 4.0, Some(3.0)));
         assert!(
-            injected_quench_mean > 0.5,
+            injected_quench_mean > 0.35,
             "seed {seed}: an injection through the quench, mean field {injected_quench_mean}"
         );
     }
