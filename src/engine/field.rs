@@ -19,6 +19,9 @@ pub struct StepCoefficients {
     pub alpha_im: Vec<f64>,
     /// √(Θ* (1 − ρ²) / 2): the standard deviation of each noise component.
     pub noise: Vec<f64>,
+    /// ρ² = e^{−2γ dt}: the factor by which a mode's expected energy relaxes toward its bath
+    /// target over one step (E ← Θ* + (E − Θ*) ρ² in expectation).
+    pub energy_decay: Vec<f64>,
     /// For each drive, per mode, g_{s,m} e^{iΩ dt} dt φ(x) (multiplied each step by the
     /// drive's envelope and e^{iΩ t}).
     pub drive_re: Vec<Vec<f64>>,
@@ -60,12 +63,14 @@ impl StepCoefficients {
         self.alpha_re.resize(m, 0.0);
         self.alpha_im.resize(m, 0.0);
         self.noise.resize(m, 0.0);
+        self.energy_decay.resize(m, 0.0);
         for i in 0..m {
             let rho = (-gamma[i] * dt).exp();
             let (s, c) = (omega[i] * dt).sin_cos();
             self.alpha_re[i] = rho * c;
             self.alpha_im[i] = rho * s;
             self.noise[i] = (0.5 * theta_star[i] * (1.0 - rho * rho)).sqrt();
+            self.energy_decay[i] = rho * rho;
         }
         self.drive_re.resize(drive_omega.len(), Vec::new());
         self.drive_im.resize(drive_omega.len(), Vec::new());

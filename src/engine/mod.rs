@@ -145,6 +145,10 @@ pub struct EngineState {
     pub z_im: Vec<f64>,
     pub noise_stream: StreamState,
     pub mean_energy: Vec<f64>,
+    /// Per mode, the energy it would hold from the bath alone (see [`follow_bath`]).
+    pub bath_energy: Vec<f64>,
+    /// Per mode, that energy through the metrics window: the reference of the neutral field.
+    pub windowed_bath: Vec<f64>,
     pub demod_re: Vec<f64>,
     pub demod_im: Vec<f64>,
     pub phasor_re: Vec<f64>,
@@ -242,6 +246,9 @@ pub struct Engine {
     z_im: Vec<f64>,
     noise: Stream,
     mean_energy: Vec<f64>,
+    /// Per mode: the expected energy from the bath alone, and its windowed mean Θ̄_m.
+    bath_energy: Vec<f64>,
+    windowed_bath: Vec<f64>,
     demod_re: Vec<f64>,
     demod_im: Vec<f64>,
     phasor_re: Vec<f64>,
@@ -275,6 +282,23 @@ fn window_spread(beta: f64, gamma: f64, dt: f64) -> f64 {
     let rho = (-2.0 * gamma * dt).exp();
     let carried = (1.0 - beta) * rho;
     (beta / (2.0 - beta) * (1.0 + carried) / (1.0 - carried)).sqrt()
+}
+
+/// Advances one mode's bath reference over one step: `bath_energy` is the energy the mode
+/// would hold from the bath Θ alone, relaxed toward Θ by the same factor ρ² = e^{−2γ dt}
+/// (`energy_decay`) as the mode's expected energy, and `windowed_bath` is that energy through
+/// the same moving average (factor `beta`) as the windowed energy Ē. Ē minus this Θ̄ is what
+/// sources put in; after a drop of the bath both lag alike, so leftover heat is not counted
+/// as injected energy. At a constant bath both stay at Θ.
+fn follow_bath(
+    bath_energy: &mut f64,
+    windowed_bath: &mut f64,
+    theta: f64,
+    energy_decay: f64,
+    beta: f64,
+) {
+    *bath_energy = theta + (*bath_energy - theta) * energy_decay;
+    *windowed_bath += beta * (*bath_energy - *windowed_bath);
 }
 
 /// The smoothing factor of a moving average with a time constant of `window` steps.
@@ -543,6 +567,8 @@ impl Engine {
             z_im: initial_field.1,
             noise: Stream::new(plan.seed, stream::FIELD_NOISE),
             mean_energy: vec![0.0; m],
+            bath_energy: vec![0.0; m],
+            windowed_bath: vec![0.0; m],
             demod_re: vec![0.0; m],
             demod_im: vec![0.0; m],
             phasor_re: vec![1.0; m],
@@ -579,6 +605,10 @@ impl Engine {
             let e = engine.z_re[i] * engine.z_re[i] + engine.z_im[i] * engine.z_im[i];
             engine.energy[i] = e;
             engine.mean_energy[i] = if equilibrium { engine.theta_star[i] } else { e };
+            // The bath reference starts at the bath: for the stationary start, the bath's share
+            // Θ of the law's mean Θ*_m; the rest of Θ*_m is injected.
+            engine.bath_energy[i] = theta0;
+            engine.windowed_bath[i] = theta0;
             engine.demod_re[i] = engine.z_re[i];
             engine.demod_im[i] = engine.z_im[i];
         }
@@ -784,6 +814,13 @@ impl Engine {
             let e = x * x + y * y;
             self.energy[i] = e;
             self.mean_energy[i] += beta * (e - self.mean_energy[i]);
+            follow_bath(
+                &mut self.bath_energy[i],
+                &mut self.windowed_bath[i],
+                theta,
+                self.coefficients.energy_decay[i],
+                beta,
+            );
             // Demodulation phasor e^{−iω t}, renormalised so rounding cannot make it drift.
             let (s, c) = self.demod_rotation[i];
             let (pr, pi) = (self.phasor_re[i], self.phasor_im[i]);
@@ -1012,11 +1049,11 @@ impl Engine {
         let temperature = self.current.smoothed_temperature;
         let plasticity = self.current.plasticity;
         let step = self.step;
-        let reference = if self.current.bath > 0.0 {
-            self.current.bath
-        } else {
-            self.plan.field.theta_rest
-        };
+        // The neutral field compares each CSHW's windowed energy with the windowed energy the
+        // bath alone would give it; with no bath (Θ = 0) there is no bath share, and Θ_rest
+        // sets the scale instead.
+        let bath_present = self.current.bath > 0.0;
+        let theta_rest = self.plan.field.theta_rest;
         let run = self
             .landscape
             .as_mut()
@@ -1043,7 +1080,16 @@ impl Engine {
                     // at rest each Ē_k wanders by about a quarter of Θ, and the square root
                     // turned that into a random field of order one per CSHW that disordered
                     // the resting landscape.
+                    // The reference is the bath passed through the mode's relaxation and the
+                    // window (`follow_bath`), not the instantaneous bath: after a fast drop of
+                    // Θ the windowed energy lags above the new bath for minutes, and counted
+                    // against Θ that leftover heat made a spurious fading field on a quench.
                     let spread = window_spread(beta, self.gamma[*k], self.dt);
+                    let reference = if bath_present {
+                        self.windowed_bath[*k]
+                    } else {
+                        theta_rest
+                    };
                     let excess =
                         self.mean_energy[*k] / reference - 1.0 - NEUTRAL_FIELD_SIGMAS * spread;
                     if excess > 0.0 {
@@ -1265,6 +1311,8 @@ impl Engine {
             z_im: self.z_im.clone(),
             noise_stream: self.noise.save(),
             mean_energy: self.mean_energy.clone(),
+            bath_energy: self.bath_energy.clone(),
+            windowed_bath: self.windowed_bath.clone(),
             demod_re: self.demod_re.clone(),
             demod_im: self.demod_im.clone(),
             phasor_re: self.phasor_re.clone(),
@@ -1308,6 +1356,8 @@ impl Engine {
             state.z_re.len(),
             state.z_im.len(),
             state.mean_energy.len(),
+            state.bath_energy.len(),
+            state.windowed_bath.len(),
             state.demod_re.len(),
             state.demod_im.len(),
             state.phasor_re.len(),
@@ -1332,6 +1382,8 @@ impl Engine {
         engine.z_im = state.z_im.clone();
         engine.noise = Stream::restore(&state.noise_stream);
         engine.mean_energy = state.mean_energy.clone();
+        engine.bath_energy = state.bath_energy.clone();
+        engine.windowed_bath = state.windowed_bath.clone();
         engine.demod_re = state.demod_re.clone();
         engine.demod_im = state.demod_im.clone();
         engine.phasor_re = state.phasor_re.clone();
@@ -1601,6 +1653,13 @@ impl<'a> EngineView<'a> {
         &self.engine.mean_energy
     }
 
+    /// Θ̄_m: per mode, the windowed energy the bath alone would give it (the bath through the
+    /// mode's relaxation and the metrics window), against which the neutral field measures
+    /// injected energy.
+    pub fn windowed_bath(&self) -> &'a [f64] {
+        &self.engine.windowed_bath
+    }
+
     /// Complex amplitudes (re, im).
     pub fn amplitudes(&self) -> (&'a [f64], &'a [f64]) {
         (&self.engine.z_re, &self.engine.z_im)
@@ -1739,6 +1798,15 @@ impl<'a> EngineView<'a> {
             .map(|run| run.attractor_overlap)
     }
 
+    /// The external field on the landscape nodes (content patterns and the neutral field) as
+    /// last refreshed.
+    pub fn landscape_field(&self) -> Option<&'a [f64]> {
+        self.engine
+            .landscape
+            .as_ref()
+            .map(|run| run.field.as_slice())
+    }
+
     /// The spins (±1).
     pub fn spins(&self) -> Option<&'a [f64]> {
         self.engine
@@ -1826,5 +1894,96 @@ mod tests {
         );
         let uncorrelated = (beta / (2.0 - beta)).sqrt();
         assert!(measured > 3.0 * uncorrelated);
+    }
+
+    /// The response of the two filters of `follow_bath` (relaxation by r = ρ² per step, then
+    /// the moving average with factor β, c = 1 − β) to a step of the bath from `from` to `to`
+    /// after `k` steps at the new bath: the relaxed energy is to + (from − to) r^k, and the
+    /// window solves u_k = c u_{k−1} + β r^k, u_0 = 1, so u_k = c^k + β r (r^k − c^k)/(r − c).
+    fn step_response(from: f64, to: f64, r: f64, beta: f64, k: i32) -> (f64, f64) {
+        let c = 1.0 - beta;
+        let relaxed = to + (from - to) * r.powi(k);
+        let windowed = c.powi(k) + beta * r * (r.powi(k) - c.powi(k)) / (r - c);
+        (relaxed, to + (from - to) * windowed)
+    }
+
+    #[test]
+    fn the_bath_reference_follows_the_analytic_response_of_its_two_filters_to_a_step() {
+        let (gamma, dt, window) = (0.4f64, 0.05f64, 200u64);
+        let beta = smoothing(window);
+        let r = (-2.0 * gamma * dt).exp();
+        let (mut relaxed, mut windowed) = (4.0, 4.0);
+        for k in 1..=3_000 {
+            follow_bath(&mut relaxed, &mut windowed, 1.0, r, beta);
+            let (want_relaxed, want_windowed) = step_response(4.0, 1.0, r, beta, k);
+            assert!((relaxed - want_relaxed).abs() < 1e-12, "step {k}");
+            assert!(
+                (windowed - want_windowed).abs() < 1e-12,
+                "step {k}: {windowed} against {want_windowed}"
+            );
+        }
+        // At a constant bath nothing moves, to the bit.
+        let (mut relaxed, mut windowed) = (1.3, 1.3);
+        for _ in 0..1_000 {
+            follow_bath(&mut relaxed, &mut windowed, 1.3, r, beta);
+        }
+        assert_eq!((relaxed, windowed), (1.3, 1.3));
+    }
+
+    #[test]
+    fn the_engine_carries_the_bath_reference_through_a_drop_of_the_bath() {
+        // One CSHW, the bath dropped from 4 to 1 between steps 1000 and 1001: the engine's Θ̄
+        // is the analytic step response from the first step at the new bath, and it lags
+        // the bath as the windowed energy does.
+        let basis = ModeBasis {
+            modes: vec![ModeSpec {
+                band: Band::Csh,
+                region: None,
+                frequency_hz: 1.0,
+            }],
+            region_names: vec!["all".into()],
+            region_mass: vec![vec![1.0]],
+            landscape: LandscapeGraph {
+                node_names: vec!["all".into()],
+                couplings: Vec::new(),
+                csh_projection: vec![vec![1.0]],
+            },
+        };
+        let points = [(0, 4.0), (1_000, 4.0), (1_001, 1.0)]
+            .into_iter()
+            .map(|(step, value)| crate::plan::TablePoint { step, value })
+            .collect();
+        let mut plan = Plan {
+            seed: 3,
+            dt: 0.05,
+            n_steps: 4_000,
+            ..Plan::default()
+        };
+        plan.field.gamma0 = 0.4;
+        plan.metrics.window_steps = 200;
+        plan.cooling = crate::plan::CoolingCurve {
+            shape: crate::plan::CoolingShape::Table { points },
+            from: 4.0,
+            to: 1.0,
+            start_step: 0,
+            scale_steps: 1,
+            reheat: None,
+        };
+        let mut engine = Engine::new(&plan, &basis).expect("engine");
+        engine.step(1_001).expect("run");
+        assert_eq!(engine.state().windowed_bath(), &[4.0]);
+        let gamma = engine.state().damping()[0];
+        let r = (-2.0 * gamma * plan.dt).exp();
+        let beta = smoothing(plan.metrics.window_steps);
+        for k in [1, 10, 100, 1_000, 2_999] {
+            let mut probe = Engine::restore(&plan, &basis, &engine.snapshot()).expect("restore");
+            probe.step(k as u64).expect("run");
+            let (_, want) = step_response(4.0, 1.0, r, beta, k);
+            let got = probe.state().windowed_bath()[0];
+            assert!(
+                (got - want).abs() < 1e-9,
+                "after {k} steps: {got} against {want}"
+            );
+        }
     }
 }
