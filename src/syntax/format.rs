@@ -61,22 +61,27 @@ pub fn format_file(file: &File, source: &str) -> String {
         out: String::new(),
     };
     for (index, statement) in file.statements.iter().enumerate() {
+        let end = printer.content_end(statement.span.start, statement.span.end);
         if index > 0 {
-            let previous_end = file.statements[index - 1].span.end;
+            let previous = &file.statements[index - 1].span;
+            let previous_end = printer.content_end(previous.start, previous.end);
             let gap_start = printer.comment_or(previous_end, statement.span.start);
             if has_blank_line(&source[previous_end..gap_start]) {
                 printer.out.push('\n');
             }
         }
-        printer.leading_comments(leading_limit(statement), 0);
+        printer.comments_before_statement(leading_limit(statement, end), statement.span.start);
         printer.statement(statement);
-        printer.trailing_comment(statement.span.end);
+        printer.trailing_comment(end);
         printer.out.push('\n');
     }
     // Comments after the last statement.
     let rest: Vec<Comment> = printer.comments[printer.next_comment..].to_vec();
     if !rest.is_empty() {
-        let last_end = file.statements.last().map_or(0, |s| s.span.end);
+        let last_end = file
+            .statements
+            .last()
+            .map_or(0, |s| printer.content_end(s.span.start, s.span.end));
         if !file.statements.is_empty() && has_blank_line(&source[last_end..rest[0].start]) {
             printer.out.push('\n');
         }
@@ -89,8 +94,9 @@ pub fn format_file(file: &File, source: &str) -> String {
 }
 
 /// Comments up to this offset are printed before a statement. Statements printed on one line take
-/// every comment inside them; block statements keep the comments inside the block in place.
-fn leading_limit(statement: &Statement) -> usize {
+/// every comment inside them (up to `end`, where their last token ends); block statements keep the
+/// comments inside the block in place.
+fn leading_limit(statement: &Statement, end: usize) -> usize {
     match &statement.kind {
         StatementKind::Experiment { .. }
         | StatementKind::Harmonics { .. }
@@ -98,7 +104,7 @@ fn leading_limit(statement: &Statement) -> usize {
         | StatementKind::Landscape { .. }
         | StatementKind::Scenario { .. } => statement.span.start,
         StatementKind::Function(function) if function.block_body => statement.span.start,
-        _ => statement.span.end,
+        _ => end,
     }
 }
 
@@ -121,6 +127,49 @@ impl Printer<'_> {
             .iter()
             .find(|c| c.start >= after && c.start < limit)
             .map_or(limit, |c| c.start)
+    }
+
+    /// Where the element spanning `start..end` really ends: before the whitespace and comments that
+    /// its span may carry at the end. A rule that ends with an optional part (`record … to
+    /// "file"`) takes the trivia before that part into its span even when the part is absent, and
+    /// a comment there belongs to what follows.
+    fn content_end(&self, start: usize, end: usize) -> usize {
+        let mut end = end;
+        loop {
+            let trimmed = start + self.source[start..end].trim_end().len();
+            match self
+                .comments
+                .iter()
+                .find(|c| c.start >= start && c.start + c.text.len() == trimmed)
+            {
+                Some(comment) => end = comment.start,
+                None => return trimmed,
+            }
+        }
+    }
+
+    /// Prints the pending comments before a top-level statement that starts at `start`, as
+    /// [`Printer::leading_comments`] does, keeping a blank line that separates a comment from the
+    /// next comment or from the statement (a file's header comment stays apart from the code).
+    fn comments_before_statement(&mut self, limit: usize, start: usize) {
+        while let Some(comment) = self.comments.get(self.next_comment) {
+            if comment.start >= limit {
+                break;
+            }
+            let comment_end = comment.start + comment.text.len();
+            self.out.push_str(&comment.text.clone());
+            self.out.push('\n');
+            self.next_comment += 1;
+            let next = self
+                .comments
+                .get(self.next_comment)
+                .map(|c| c.start)
+                .filter(|&next| next < limit)
+                .unwrap_or(start);
+            if next > comment_end && has_blank_line(&self.source[comment_end..next]) {
+                self.out.push('\n');
+            }
+        }
     }
 
     /// Prints, each on its own line, every pending comment that starts before `end`: comments inside
@@ -490,5 +539,22 @@ mod tests {
         let once = fmt(text);
         assert_eq!(once, "# one\nlet a = [1, 2]\n");
         assert_eq!(fmt(&once), once);
+    }
+
+    #[test]
+    fn a_comment_after_a_statement_with_an_absent_optional_ending_stays_after_it() {
+        // `record … { … }` may end with `to "file"`; the comment belongs to the `expect`.
+        let text = "record every 1 s { temperature }\n# The bath stays put.\nexpect final(temperature) < 2\n\n# Last.\nrecord every 2 s { valence }  # slower\n";
+        assert_eq!(fmt(text), text);
+    }
+
+    #[test]
+    fn blank_lines_between_leading_comments_and_statements_stay() {
+        let text = "# Header.\n\n# About a.\nlet a = 1\n";
+        assert_eq!(fmt(text), text);
+        assert_eq!(
+            fmt("# Header.\n\n\n\nlet a = 1\n"),
+            "# Header.\n\nlet a = 1\n"
+        );
     }
 }
