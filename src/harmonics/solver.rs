@@ -979,8 +979,11 @@ impl Search<'_> {
         // Kept Ritz vectors at a restart: the wanted ones plus half the rest, which keeps the
         // convergence rate of the unwanted neighbours; at least three blocks stay free to grow.
         let keep = (wanted + (max_dimension - wanted) / 2).min(max_dimension - 3 * b);
-        let mut basis = Mat::<f64>::zeros(n, l + max_dimension);
-        basis.as_mut().get_mut(.., ..l).copy_from(locked);
+        // Room for the whole basis, but columns are added (and their memory first touched) only
+        // as the recurrence needs them: most solves converge well before the basis is full, and
+        // zeroing unused columns cost a few percent of a cortex solve in page faults.
+        let mut basis = Mat::<f64>::with_capacity(n, l + max_dimension);
+        basis.resize_with(n, l + b, |i, j| if j < l { locked[(i, j)] } else { 0.0 });
         let mut projected = Mat::<f64>::zeros(max_dimension, max_dimension);
         rng.set_stream(0x6c61_6e63_7a6f_7300 + search);
         fill_random(&mut basis, l, b, rng);
@@ -1005,6 +1008,9 @@ impl Search<'_> {
         loop {
             // Expand: W = Op·V_j, project out every earlier column, orthonormalise into the next block.
             let end = start + b;
+            if basis.ncols() < l + end + b {
+                basis.resize_with(n, l + end + b, |_, _| 0.0);
+            }
             let image_norms = {
                 let (done, mut rest) = basis.as_mut().split_at_col_mut(l + end);
                 let mut next = rest.rb_mut().get_mut(.., 0..b);
