@@ -375,6 +375,12 @@ fn check_operator_counts<R: GrammarRule>(
     file_pair: Pair<R>,
 ) -> Result<(), Diagnostic> {
     for statement in file_pair.into_inner() {
+        // Every operator pair starts at a byte of its own (its symbol, or the `(` or `.` of a call
+        // or field), so a statement of at most `MAX_OPERATORS` bytes cannot exceed the limit and
+        // its pairs need not be walked again.
+        if statement.as_span().end() - statement.as_span().start() <= MAX_OPERATORS {
+            continue;
+        }
         let operators = statement
             .clone()
             .into_inner()
