@@ -645,7 +645,7 @@ impl Session {
                         ));
                     };
                     if let Some(named) = program.sources.iter_mut().find(|s| &s.name == name) {
-                        named.source = source.clone();
+                        named.source = crate::semantics::program::Source::clone(source);
                     }
                 }
                 Target::Let => {}

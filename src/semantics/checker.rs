@@ -343,7 +343,7 @@ impl<'l> Checker<'l> {
                         Value::Source(source) => {
                             gathered.sources.push(NamedSource {
                                 name: name.text.clone(),
-                                source: source.clone(),
+                                source: Source::clone(&source),
                                 loc: loc(file, span),
                             });
                             Value::Source(source)
@@ -860,14 +860,14 @@ impl<'l> Checker<'l> {
                         .collect(),
                     _ => Vec::new(),
                 };
-                Value::Source(crate::semantics::program::Source {
+                Value::Source(Rc::new(crate::semantics::program::Source {
                     components: vec![SourceComponent {
                         scale: 1.0,
                         envelope,
                         parts,
                         loc: call.loc(),
                     }],
-                })
+                }))
             }
             Curve => {
                 let mut curve = crate::semantics::program::Curve {
@@ -2254,7 +2254,7 @@ impl<'l> Checker<'l> {
                     Value::Bool(b) => Some(AxisValue::Bool(b)),
                     Value::Text(t) => Some(AxisValue::Text(t)),
                     Value::Curve(c) => Some(AxisValue::Curve(c)),
-                    Value::Source(s) => Some(AxisValue::Source(s)),
+                    Value::Source(s) => Some(AxisValue::Source(Rc::unwrap_or_clone(s))),
                     Value::Connectome(c) => Some(AxisValue::Connectome(c)),
                     Value::Unknown => None,
                     other => {

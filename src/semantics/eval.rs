@@ -513,13 +513,13 @@ impl Checker<'_> {
                 self.finite_number(file, a.value / b.value, a.dim.per(b.dim), span)
             }
             (Add, Value::Source(a), Value::Source(b)) => {
-                let mut components = a.components;
-                components.extend(b.components);
-                Value::Source(Source { components })
+                let mut components = Rc::unwrap_or_clone(a).components;
+                components.extend(Rc::unwrap_or_clone(b).components);
+                Value::Source(Rc::new(Source { components }))
             }
             (Mul, Value::Number(k), Value::Source(s))
             | (Mul, Value::Source(s), Value::Number(k)) => {
-                self.scale_source(file, s, k, ls.join(rs))
+                self.scale_source(file, Rc::unwrap_or_clone(s), k, ls.join(rs))
             }
             (Div, Value::Source(s), Value::Number(k)) => {
                 if k.value == 0.0 {
@@ -531,7 +531,7 @@ impl Checker<'_> {
                 }
                 self.scale_source(
                     file,
-                    s,
+                    Rc::unwrap_or_clone(s),
                     Scalar {
                         value: 1.0 / k.value,
                         ..k
@@ -669,7 +669,7 @@ impl Checker<'_> {
         for component in &mut source.components {
             component.scale *= k.value;
         }
-        Value::Source(source)
+        Value::Source(Rc::new(source))
     }
 
     fn operand(&mut self, file: FileId, value: Value, span: Span) -> Option<Operand> {

@@ -165,7 +165,7 @@ pub fn check_scenario_item(
                     AxisValue::Bool(b) => Value::Bool(*b),
                     AxisValue::Text(t) => Value::Text(t.clone()),
                     AxisValue::Curve(c) => Value::Curve(c.clone()),
-                    AxisValue::Source(s) => Value::Source(s.clone()),
+                    AxisValue::Source(s) => Value::Source(std::rc::Rc::new(s.clone())),
                     AxisValue::Connectome(c) => Value::Connectome(c.clone()),
                 };
                 overrides.insert(let_name.clone(), value);

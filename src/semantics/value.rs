@@ -22,7 +22,8 @@ pub enum Value {
         end: Scalar,
         step: Option<Scalar>,
     },
-    Source(Source),
+    /// Shared: a source is looked up far more often than it is changed.
+    Source(Rc<Source>),
     Envelope(Envelope),
     Part(SourcePart),
     Curve(Curve),

@@ -102,7 +102,6 @@ same_rules!(
     statement,
     word_char,
     word,
-    keyword,
     ident,
     use_stmt,
     module_path,
@@ -150,7 +149,6 @@ same_rules!(
     prefix,
     op_neg,
     op_not,
-    postfix,
     call_args,
     call_arg,
     field,
@@ -249,16 +247,19 @@ pub fn parse_fast(file: FileId, text: &str) -> Option<File> {
     /// Smallest batch: big enough that the per-parse set-up is negligible, small enough to stay
     /// in cache.
     const BATCH_BYTES: usize = 16 * 1024;
-    let mut statements = Vec::new();
+    let chunks = statement_chunks(text);
+    // Each chunk is about one statement: reserving that many saves growing a vector of large
+    // elements by copying.
+    let mut statements = Vec::with_capacity(chunks.len());
     let mut batch_start = 0;
-    for (_, end) in statement_chunks(text) {
+    for (_, end) in chunks {
         if end - batch_start < BATCH_BYTES && end < text.len() {
             continue;
         }
         let batch = &text[batch_start..end];
         set_call_limit(batch);
         let pairs = fast::FastParser::parse(fast::Rule::file, batch).ok()?;
-        statements.extend(build_file(file, batch_start, pairs).ok()?.statements);
+        build_statements(file, batch_start, pairs, &mut statements).ok()?;
         batch_start = end;
     }
     Some(File { statements })
@@ -287,19 +288,32 @@ fn build_file<R: GrammarRule>(
     offset: usize,
     pairs: Pairs<R>,
 ) -> Result<File, Diagnostic> {
+    let mut statements = Vec::new();
+    build_statements(file, offset, pairs, &mut statements)?;
+    Ok(File { statements })
+}
+
+/// Appends the statements of a parsed file (or chunk) to `statements`, refusing statements with
+/// too many operators.
+fn build_statements<R: GrammarRule>(
+    file: FileId,
+    offset: usize,
+    pairs: Pairs<R>,
+    statements: &mut Vec<Statement>,
+) -> Result<(), Diagnostic> {
     let builder = Builder { offset };
     let file_pair = pairs
         .into_iter()
         .next()
         .expect("the file rule always produces one pair");
     check_operator_counts(file, offset, file_pair.clone())?;
-    Ok(File {
-        statements: file_pair
+    statements.extend(
+        file_pair
             .into_inner()
             .filter(|p| p.as_rule().reference() != Rule::EOI)
-            .map(|p| builder.statement(p))
-            .collect(),
-    })
+            .map(|p| builder.statement(p)),
+    );
+    Ok(())
 }
 
 /// The byte ranges of text starting at lines that begin (in column 0) with a statement keyword.
@@ -377,6 +391,12 @@ fn check_operator_counts<R: GrammarRule>(
     file_pair: Pair<R>,
 ) -> Result<(), Diagnostic> {
     for statement in file_pair.into_inner() {
+        // Every operator pair starts at a byte of its own (its symbol, or the `(` or `.` of a call
+        // or field), so a statement of at most `MAX_OPERATORS` bytes cannot exceed the limit and
+        // its pairs need not be walked again.
+        if statement.as_span().end() - statement.as_span().start() <= MAX_OPERATORS {
+            continue;
+        }
         let operators = statement
             .clone()
             .into_inner()
@@ -980,6 +1000,12 @@ impl Builder {
     }
 
     fn expr<R: GrammarRule>(&self, pair: Pair<R>) -> Expr {
+        let mut inner = pair.into_inner();
+        // An expression of one pair is one operand (the commonest case: an argument, a setting,
+        // a list item), which needs no precedence climbing.
+        if inner.len() == 1 {
+            return self.primary(inner.next().expect("one pair"));
+        }
         R::pratt()
             .map_primary(|primary| self.primary(primary))
             .map_prefix(|op, operand| {
@@ -1067,7 +1093,7 @@ impl Builder {
                     span,
                 }
             })
-            .parse(pair.into_inner())
+            .parse(inner)
     }
 
     fn primary<R: GrammarRule>(&self, pair: Pair<R>) -> Expr {
