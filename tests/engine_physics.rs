@@ -599,3 +599,70 @@ fn reheating_after_a_stall_restarts_the_bath() {
             && (bath[first as usize + 1] - 3.0).abs() < 0.02
     );
 }
+
+#[test]
+fn boosted_sinks_drain_injected_energy_unevenly() {
+    // Antipsychotics, "sinks up": a constant injection D holds each mode at E = Θ + D/(2γ), so a
+    // sink boost b, which raises γ = γ0 + g κ (1 + b), lowers the excess E − Θ by the factor
+    // γ(0)/γ(b). The factor is smaller (a stronger drain) in the RSHW, whose sink affinity κ is 1,
+    // than in the CSHW (κ = 0.25): the cooling of a driven state is rapid and uneven.
+    let basis = basis(&[(Band::Csh, None, 1.0), (Band::Rsh, Some(0), 4.0)], 1, 1.0);
+    let theta = 1.0;
+    let rate = 4.0;
+    let boost = 1.5;
+    let mut plan = quiet_plan(0.05, theta);
+    plan.sinks.gain = 2.0;
+    plan.sources = vec![Source {
+        name: "input".into(),
+        components: vec![always(Action::Broadband {
+            rate,
+            bands: BandWeights::uniform(1.0),
+            regions: Vec::new(),
+        })],
+    }];
+    let excess = |plan: &Plan| -> Vec<(f64, f64)> {
+        let mut engine = Engine::new(plan, &basis).expect("engine");
+        sample_energies(&mut engine, 400, 2, 40_000)
+            .iter()
+            .map(|series| {
+                let (mean, error) = mean_and_error(series);
+                (mean - theta, error)
+            })
+            .collect()
+    };
+    let plain = excess(&plan);
+    plan.sources[0]
+        .components
+        .push(always(Action::SinkBoost { level: boost }));
+    let boosted = excess(&plan);
+    let gamma = |kappa: f64, b: f64| plan.field.gamma0 + plan.sinks.gain * kappa * (1.0 + b);
+    let kappas = [
+        plan.sinks.affinity.get(Band::Csh),
+        plan.sinks.affinity.get(Band::Rsh),
+    ];
+    let mut factors = Vec::new();
+    for (mode, kappa) in kappas.iter().enumerate() {
+        for ((measured, error), b) in [(plain[mode], 0.0), (boosted[mode], boost)] {
+            let predicted = rate / (2.0 * gamma(*kappa, b));
+            assert!(
+                (measured - predicted).abs() < 3.0 * error + 0.02 * predicted,
+                "mode {mode}, boost {b}: excess {measured} ± {error}, predicted {predicted}"
+            );
+        }
+        let factor = gamma(*kappa, 0.0) / gamma(*kappa, boost);
+        let measured = boosted[mode].0 / plain[mode].0;
+        // The error of a ratio of two independent means, by propagation.
+        let error = measured
+            * ((boosted[mode].1 / boosted[mode].0).powi(2)
+                + (plain[mode].1 / plain[mode].0).powi(2))
+            .sqrt();
+        assert!(
+            (measured - factor).abs() < 3.0 * error + 0.02 * factor,
+            "mode {mode}: excess lowered by {measured} ± {error}, predicted {factor}"
+        );
+        factors.push(measured);
+    }
+    // Uneven: the RSHW loses a larger share of its excess than the CSHW (predicted 0.45 against
+    // 0.57), a gap far beyond the few-percent errors of the measured factors.
+    assert!(factors[1] < factors[0] - 0.05, "{factors:?}");
+}

@@ -97,6 +97,9 @@ enum CompiledAction {
     Suppression {
         level: f64,
     },
+    Boost {
+        level: f64,
+    },
     Content {
         pattern: usize,
         strength: f64,
@@ -185,7 +188,7 @@ pub struct LandscapeState {
 pub struct Current {
     /// Θ used by the last step.
     pub bath: f64,
-    /// σ(t) g_sink (1 − u): the effective sink gain.
+    /// σ(t) g_sink (1 − u + b): the effective sink gain (b the summed sink boost).
     pub sink_gain: f64,
     /// u(t), the combined sink suppression.
     pub suppression: f64,
@@ -429,6 +432,7 @@ impl Engine {
                     Action::SinkSuppression { level } => {
                         CompiledAction::Suppression { level: *level }
                     }
+                    Action::SinkBoost { level } => CompiledAction::Boost { level: *level },
                     Action::Content { pattern, strength } => {
                         let run = landscape.as_ref().ok_or_else(|| {
                             EngineError::Mismatch(format!(
@@ -667,14 +671,18 @@ impl Engine {
         }
         let sigma = schedule::profile_value(&plan.sinks.profile, step);
         let mut pass = 1.0;
+        let mut boost = 0.0;
         for (component, a) in self.components.iter().zip(&self.envelope_values) {
-            if let CompiledAction::Suppression { level } = component.action {
+            match component.action {
                 // Independent suppressions combine as 1 − Π(1 − u_s), which stays in [0, 1].
-                pass *= 1.0 - level * a;
+                CompiledAction::Suppression { level } => pass *= 1.0 - level * a,
+                // Boosts add: b = Σ b_s a_s(t) ≥ 0 (levels, scales and envelopes are ≥ 0).
+                CompiledAction::Boost { level } => boost += level * a,
+                _ => {}
             }
         }
         let suppression = 1.0 - pass;
-        let sink_gain = plan.sinks.gain * sigma * (1.0 - suppression);
+        let sink_gain = plan.sinks.gain * sigma * (1.0 - suppression + boost);
         self.current.bath = theta;
         self.current.sink_gain = sink_gain;
         self.current.suppression = suppression;

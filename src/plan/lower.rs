@@ -563,6 +563,9 @@ impl Lowerer<'_> {
                 SourcePart::SuppressSinks { amount } => actions.push(Action::SinkSuppression {
                     level: amount.value,
                 }),
+                SourcePart::BoostSinks { amount } => actions.push(Action::SinkBoost {
+                    level: amount.value,
+                }),
                 SourcePart::Content { pattern, strength } => actions.push(Action::Content {
                     pattern: pattern.clone(),
                     strength: strength.value,

@@ -305,6 +305,8 @@ pub enum Action {
     Metronome { frequency_hz: f64, coupling: f64 },
     /// Sink suppression u ∈ [0, 1].
     SinkSuppression { level: f64 },
+    /// Sink boost b ≥ 0 (a departure from the reference, which only lowers the sinks).
+    SinkBoost { level: f64 },
     /// A content pattern of the landscape acting as an external field.
     Content { pattern: String, strength: f64 },
     /// Trauma: push the plastic damping Δγ of every CSHW toward `delta_gamma` (rate 1/s at P = 1).
@@ -880,6 +882,27 @@ impl Plan {
                     *level * peak <= 1.0,
                     "≤ 1",
                 )?;
+            }
+            Action::SinkBoost { level } => {
+                check(format!("{what} sink boost"), *level, *level >= 0.0, "≥ 0")?;
+                // A negative scale or table value would turn the boost into a suppression
+                // without the [0, 1] bound that suppression has, so the boost stays ≥ 0.
+                check(
+                    format!("{what} sink boost scale"),
+                    component.scale,
+                    component.scale >= 0.0,
+                    "≥ 0",
+                )?;
+                if let Envelope::Table { points } = &component.envelope
+                    && let Some(point) = points.iter().find(|p| p.value < 0.0)
+                {
+                    check(
+                        format!("{what} sink boost envelope at step {}", point.step),
+                        point.value,
+                        false,
+                        "≥ 0",
+                    )?;
+                }
             }
             Action::Content { strength, .. } => {
                 check(format!("{what} strength"), *strength, true, "finite")?

@@ -897,6 +897,7 @@ fn describe_action(action: &Action) -> String {
             format!("metronome {} Hz", format_number(*frequency_hz))
         }
         Action::SinkSuppression { .. } => "sink suppression".into(),
+        Action::SinkBoost { .. } => "sink boost".into(),
         Action::Content { pattern, .. } => format!("content {pattern}"),
         Action::WeakenCsh { .. } => "weaken CSHW".into(),
         Action::DetuneRegion { region, .. } => match region {

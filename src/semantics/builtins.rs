@@ -352,6 +352,16 @@ pub static BUILTINS: &[Builtin] = &[
         doc: "Lowers the sinks' grip while the source is active (meditation, psychedelics).",
     },
     Builtin {
+        name: "boost_sinks",
+        category: Category::SourcePart,
+        params: &[req(
+            "amount",
+            PLAIN,
+            "sink boost b ≥ 0 (1 doubles the sink gain)",
+        )],
+        doc: "Raises the sinks' grip while the source is active (antipsychotics: sinks up).",
+    },
+    Builtin {
         name: "content",
         category: Category::SourcePart,
         params: &[

@@ -814,6 +814,23 @@ impl<'l> Checker<'l> {
                     "suppress_sinks" => crate::semantics::program::SourcePart::SuppressSinks {
                         amount: call.scalar("amount").expect("required"),
                     },
+                    "boost_sinks" => {
+                        let amount = call.scalar("amount").expect("required");
+                        if amount.value < 0.0 {
+                            let span = call.span_of("amount");
+                            self.error(
+                                Diagnostic::error(
+                                    "E0017",
+                                    file,
+                                    span,
+                                    "`amount` of boost_sinks must not be negative (lower the sinks with suppress_sinks)",
+                                )
+                                .with_label(span, "negative"),
+                            );
+                            return Value::Unknown;
+                        }
+                        crate::semantics::program::SourcePart::BoostSinks { amount }
+                    }
                     "content" => {
                         let pattern = match call.value("pattern") {
                             Some(Value::PatternName(n)) => n.clone(),

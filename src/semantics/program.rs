@@ -294,6 +294,8 @@ pub enum SourcePart {
     Metronome { frequency: Scalar, coupling: Scalar },
     /// Sink suppression u ∈ [0, 1].
     SuppressSinks { amount: Scalar },
+    /// Sink boost b ≥ 0: raises the sinks' grip above the reference (antipsychotics).
+    BoostSinks { amount: Scalar },
     /// A landscape pattern (by name) pushed as an external field with `strength`.
     Content { pattern: String, strength: Scalar },
     /// Plastic target: raise CSHW damping Δγ toward `amount` (1/s) for the `modes` lowest CSHWs.
