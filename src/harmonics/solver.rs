@@ -238,7 +238,7 @@ pub(crate) fn finish(
     let bound = RESIDUAL_TOLERANCE * norm.max(f64::MIN_POSITIVE);
     let mut product = vec![0.0; n];
     let mut max_residual: f64 = 0.0;
-    for j in 0..values.len() {
+    for (j, value) in values.iter_mut().enumerate() {
         let mut column: Vec<f64> = vectors.col(j).iter().copied().collect();
         let length = column.iter().map(|x| x * x).sum::<f64>().sqrt();
         if length <= 0.0 || !length.is_finite() {
@@ -275,7 +275,7 @@ pub(crate) fn finish(
             });
         }
         max_residual = max_residual.max(residual);
-        values[j] = rayleigh;
+        *value = rayleigh;
         vectors
             .col_mut(j)
             .iter_mut()
@@ -1073,8 +1073,8 @@ impl Search<'_> {
                         0.0f64,
                         |m, x| if x.is_nan() { f64::INFINITY } else { m.max(x) },
                     );
-                // A NaN ratio (a column projected to zero) counts as not negligible.
-                if !(largest <= NEGLIGIBLE_LOSS_OF_ORTHOGONALITY) {
+                // A NaN ratio (a column projected to zero) counts as infinite, not negligible.
+                if largest > NEGLIGIBLE_LOSS_OF_ORTHOGONALITY {
                     subtract_projection(done.rb(), next.rb_mut(), full.as_ref());
                 }
                 coefficients += full.transpose();
