@@ -1,5 +1,5 @@
-//! An on-disk cache of computed harmonics, keyed by the connectome's content hash, the settings and
-//! [`super::SOLVER_VERSION`]. Files carry a magic number, the full key and a BLAKE3 checksum, so a
+//! An on-disk cache of computed harmonics, keyed by the connectome's content hash, the settings,
+//! [`super::SOLVER_VERSION`] and the text of the solver code. Files carry a magic number, the full key and a BLAKE3 checksum, so a
 //! corrupt, truncated or foreign file is detected and the harmonics recomputed (and the file
 //! rewritten). Writes are atomic: a temporary file in the same folder, then a rename.
 
@@ -9,6 +9,18 @@ use nalgebra::DMatrix;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"ANNEALHC";
+
+/// The text of the code that computes harmonics, and the lock file that fixes the versions of
+/// nalgebra and faer, all part of the key. A bumped [`SOLVER_VERSION`] was once forgotten, and a
+/// cache written by older code then served eigenvalues a few ulps away from what the same binary
+/// computes afresh, so one binary gave different bits with and without a cache. Any edit of these
+/// files now starts a new cache.
+const SOLVER_SOURCES: [&str; 4] = [
+    include_str!("mod.rs"),
+    include_str!("solver.rs"),
+    include_str!("laplacian.rs"),
+    include_str!("../../Cargo.lock"),
+];
 const FORMAT_VERSION: u32 = 1;
 
 /// Environment variable naming the cache folder; a command-line flag should win over it.
@@ -53,6 +65,9 @@ impl Cache {
         let mut h = blake3::Hasher::new();
         h.update(b"anneal-harmonics-key");
         h.update(&SOLVER_VERSION.to_le_bytes());
+        for source in SOLVER_SOURCES {
+            h.update(source.as_bytes());
+        }
         h.update(connectome.content_hash().as_bytes());
         h.update(&[laplacian_code(settings.laplacian)]);
         for x in [
