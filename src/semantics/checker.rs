@@ -1425,6 +1425,31 @@ impl<'l> Checker<'l> {
         out
     }
 
+    /// A landscape setting that must not be negative (E0017 otherwise, and `None`).
+    fn non_negative_landscape_setting(
+        &mut self,
+        file: FileId,
+        values: &BTreeMap<&'static str, (Value, Span)>,
+        name: &str,
+        what: &str,
+        fallback: Span,
+    ) -> Option<Scalar> {
+        let value = self.setting_scalar(file, values, "landscape", name, fallback)?;
+        if value.value < 0.0 {
+            self.error(
+                Diagnostic::error(
+                    "E0017",
+                    file,
+                    value.loc.span,
+                    format!("{what} must not be negative"),
+                )
+                .with_label(value.loc.span, "negative"),
+            );
+            return None;
+        }
+        Some(value)
+    }
+
     fn setting_scalar(
         &self,
         file: FileId,
@@ -1741,32 +1766,20 @@ impl<'l> Checker<'l> {
             Some((Value::Text(kind), _)) if kind == "uniform" => Couplings::Uniform,
             _ => Couplings::Structural,
         };
-        let neutral = self.setting_scalar(file, &values, "landscape", "neutral", span)?;
-        if neutral.value < 0.0 {
-            self.error(
-                Diagnostic::error(
-                    "E0017",
-                    file,
-                    neutral.loc.span,
-                    "the neutral field gain must not be negative",
-                )
-                .with_label(neutral.loc.span, "negative"),
-            );
-            return None;
-        }
-        let sweeps = self.setting_scalar(file, &values, "landscape", "sweeps", span)?;
-        if sweeps.value < 0.0 {
-            self.error(
-                Diagnostic::error(
-                    "E0017",
-                    file,
-                    sweeps.loc.span,
-                    "sweeps per second must not be negative",
-                )
-                .with_label(sweeps.loc.span, "negative"),
-            );
-            return None;
-        }
+        let neutral = self.non_negative_landscape_setting(
+            file,
+            &values,
+            "neutral",
+            "the neutral field gain",
+            span,
+        )?;
+        let sweeps = self.non_negative_landscape_setting(
+            file,
+            &values,
+            "sweeps",
+            "sweeps per second",
+            span,
+        )?;
         let here = loc(file, span);
         let mut plasticity = default_plasticity(here);
         if let Some((Value::Record(fields), _)) = values.get("plasticity") {
