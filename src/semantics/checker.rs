@@ -13,6 +13,7 @@ use crate::syntax::ast::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 pub struct Checker<'l> {
     pub loader: &'l dyn Loader,
@@ -22,7 +23,7 @@ pub struct Checker<'l> {
     pub steps: u64,
     pub budget_exceeded: bool,
     /// The functions whose bodies are being checked (a use of their name inside is recursion).
-    pub defining: Vec<Rc<FunctionDef>>,
+    pub defining: Vec<Arc<FunctionDef>>,
     modules: HashMap<String, Rc<Module>>,
     loading: Vec<(String, String)>,
     /// Values replacing top-level `let`s of the main file (scenario items).
@@ -481,7 +482,7 @@ impl<'l> Checker<'l> {
         }
     }
 
-    fn check_function(&mut self, module: &Rc<Module>, def: &Rc<FunctionDef>) {
+    fn check_function(&mut self, module: &Rc<Module>, def: &Arc<FunctionDef>) {
         let file = module.file;
         let mut seen: Vec<&str> = Vec::new();
         for param in &def.params {
@@ -500,13 +501,13 @@ impl<'l> Checker<'l> {
         }
         let visible_below = module.scope.borrow().count;
         let function = Rc::new(UserFunction {
-            def: Rc::clone(def),
+            def: Arc::clone(def),
             module: module.clone(),
             visible_below,
         });
         // Check the body once with the parameters at their defaults (or unknown), so mistakes in
         // functions that are never called are still reported.
-        self.defining.push(Rc::clone(def));
+        self.defining.push(Arc::clone(def));
         let mut env = Env {
             module,
             visible_below,

@@ -872,7 +872,7 @@ impl Checker<'_> {
             };
             callee_env.locals.push((&param.name.text, value));
         }
-        self.defining.push(Rc::clone(def));
+        self.defining.push(std::sync::Arc::clone(def));
         let result = self.eval_body(&mut callee_env, def);
         self.defining.pop();
         result

@@ -6,6 +6,7 @@ use crate::syntax::ast::FunctionDef;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub enum Value {
@@ -75,7 +76,7 @@ impl Value {
 /// A user function: its definition, and the module scope it sees (names bound before it).
 #[derive(Debug)]
 pub struct UserFunction {
-    pub def: Rc<FunctionDef>,
+    pub def: Arc<FunctionDef>,
     pub module: Rc<Module>,
     /// Only module bindings with index below this are visible (those defined before the function).
     pub visible_below: usize,

@@ -55,8 +55,9 @@ pub enum StatementKind {
     /// `let name = value`
     Let { name: Name, value: Expr },
     /// `fn name(a, b = 2) = body` or with a block body. Shared, because every value that refers to
-    /// the function keeps its definition.
-    Function(std::rc::Rc<FunctionDef>),
+    /// the function keeps its definition; `Arc` rather than `Rc` so that a tree built on one thread
+    /// (large files are parsed in parallel) can be handed to another.
+    Function(std::sync::Arc<FunctionDef>),
     /// `experiment "name" { seed 7  dt 20 ms  duration 40 min }`
     Experiment {
         title: StringLit,
@@ -370,7 +371,7 @@ impl Statement {
                 value.zero_spans();
             }
             StatementKind::Function(function) => {
-                let function = std::rc::Rc::make_mut(function);
+                let function = std::sync::Arc::make_mut(function);
                 function.name.zero_spans();
                 for param in &mut function.params {
                     param.name.zero_spans();

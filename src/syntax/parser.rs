@@ -241,28 +241,108 @@ pub fn parse_expression(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
 /// keyword, see [`statement_chunks`]), so that pest's token queue stays small and in cache instead
 /// of growing to tens of megabytes for a large file. A cut never changes the tree: no rule
 /// continues a complete statement with a word at the start of a line, and a cut inside brackets
-/// leaves a batch that does not parse, so the whole file goes to the reference grammar.
+/// leaves a batch that does not parse, so the whole file goes to the reference grammar. The
+/// batches of a large file are shared out among threads ([`parse_fast_on`]).
 #[doc(hidden)]
 pub fn parse_fast(file: FileId, text: &str) -> Option<File> {
+    /// A file smaller than this per thread stays on the calling thread: starting a thread costs
+    /// more than parsing a small file.
+    const BYTES_PER_THREAD: usize = 128 * 1024;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    parse_fast_on(file, text, cores.min(text.len() / BYTES_PER_THREAD))
+}
+
+/// [`parse_fast`] on at most `threads` threads. The batches are independent and their
+/// statements are joined in file order, so the tree is the same whatever the number of threads.
+fn parse_fast_on(file: FileId, text: &str, threads: usize) -> Option<File> {
+    let batches = fast_batches(text);
+    if let Some(largest) = batches.iter().map(|batch| batch.len()).max() {
+        set_call_limit(&text[..largest]);
+    }
+    let groups = contiguous_groups(&batches, text.len(), threads);
+    let parse_group = |group: &[std::ops::Range<usize>]| -> Option<Vec<Statement>> {
+        let mut statements = Vec::new();
+        for batch in group {
+            let pairs = fast::FastParser::parse(fast::Rule::file, &text[batch.clone()]).ok()?;
+            build_statements(file, batch.start, pairs, &mut statements).ok()?;
+        }
+        Some(statements)
+    };
+    let parts: Vec<Option<Vec<Statement>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = groups[1..]
+            .iter()
+            .map(|group| {
+                std::thread::Builder::new()
+                    .stack_size(PARSER_STACK_BYTES)
+                    .spawn_scoped(scope, move || parse_group(group))
+            })
+            .collect();
+        let mut parts = vec![parse_group(groups[0])];
+        for (worker, group) in workers.into_iter().zip(&groups[1..]) {
+            parts.push(match worker {
+                Ok(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // A thread that cannot be started costs time, not the result.
+                Err(_) => parse_group(group),
+            });
+        }
+        parts
+    });
+    let mut statements = Vec::with_capacity(parts.iter().flatten().map(Vec::len).sum());
+    for part in parts {
+        statements.extend(part?);
+    }
+    Some(File { statements })
+}
+
+/// The batches of whole statements that the fast grammar parses one at a time: cut at statement
+/// starts (see [`statement_chunks`]) once a batch holds at least `BATCH_BYTES`.
+fn fast_batches(text: &str) -> Vec<std::ops::Range<usize>> {
     /// Smallest batch: big enough that the per-parse set-up is negligible, small enough to stay
     /// in cache.
     const BATCH_BYTES: usize = 16 * 1024;
-    let chunks = statement_chunks(text);
-    // Each chunk is about one statement: reserving that many saves growing a vector of large
-    // elements by copying.
-    let mut statements = Vec::with_capacity(chunks.len());
+    let mut batches = Vec::new();
     let mut batch_start = 0;
-    for (_, end) in chunks {
+    for (_, end) in statement_chunks(text) {
         if end - batch_start < BATCH_BYTES && end < text.len() {
             continue;
         }
-        let batch = &text[batch_start..end];
-        set_call_limit(batch);
-        let pairs = fast::FastParser::parse(fast::Rule::file, batch).ok()?;
-        build_statements(file, batch_start, pairs, &mut statements).ok()?;
+        batches.push(batch_start..end);
         batch_start = end;
     }
-    Some(File { statements })
+    batches
+}
+
+/// Stack of a parsing thread: the same generous size as the CLI's main thread, because pest and
+/// the tree builder recurse once per nesting level and operator.
+const PARSER_STACK_BYTES: usize = 64 << 20;
+
+/// Splits the batches into at most `threads` contiguous groups of about equal size (at least one
+/// group, possibly empty when there are no batches).
+fn contiguous_groups(
+    batches: &[std::ops::Range<usize>],
+    total: usize,
+    threads: usize,
+) -> Vec<&[std::ops::Range<usize>]> {
+    let threads = threads.clamp(1, batches.len().max(1));
+    let mut groups = Vec::with_capacity(threads);
+    let mut rest = batches;
+    for thread in 0..threads {
+        // Cut where the bytes parsed so far pass this thread's share of the whole.
+        let share_end = total * (thread + 1) / threads;
+        let take = if thread + 1 == threads {
+            rest.len()
+        } else {
+            rest.iter()
+                .position(|batch| batch.end >= share_end)
+                .map_or(rest.len(), |index| index + 1)
+        };
+        let (group, tail) = rest.split_at(take);
+        groups.push(group);
+        rest = tail;
+    }
+    groups
 }
 
 /// Parses with the reference grammar alone, without messages: the counterpart of [`parse_fast`]
@@ -802,7 +882,7 @@ impl Builder {
                 let (name, value) = self.let_parts(inner);
                 StatementKind::Let { name, value }
             }
-            Rule::fn_stmt => StatementKind::Function(std::rc::Rc::new(self.function(inner))),
+            Rule::fn_stmt => StatementKind::Function(std::sync::Arc::new(self.function(inner))),
             Rule::experiment_stmt => {
                 let title = self.string(inner.next().expect("title"));
                 StatementKind::Experiment {
@@ -1312,6 +1392,26 @@ mod tests {
             );
         }
         assert!(parse_fast(FileId(0), texts[2]).is_some());
+    }
+
+    /// A file of many batches gives the reference grammar's tree on any number of threads,
+    /// whether the groups fall evenly or not, and one bad batch sends the whole file back.
+    #[test]
+    fn parallel_fast_parse_matches_the_reference_on_any_number_of_threads() {
+        let block =
+            "let a = 1 s + f(x: [1, 2], y: 3 Hz) # c\nfn g(b = 2) = b * 2\n\nexpect mean(v) > 0\n";
+        let text = block.repeat(2_000);
+        let reference = parse_reference(FileId(0), &text).expect("the reference grammar parses");
+        assert!(fast_batches(&text).len() > 4);
+        for threads in [0, 1, 2, 3, 7, 10_000] {
+            assert_eq!(
+                parse_fast_on(FileId(0), &text, threads).as_ref(),
+                Some(&reference),
+                "{threads} threads"
+            );
+        }
+        let broken = format!("{text}let = 1\n{text}");
+        assert_eq!(parse_fast_on(FileId(0), &broken, 3), None);
     }
 
     #[test]
