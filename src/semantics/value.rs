@@ -90,9 +90,11 @@ pub struct Module {
     pub scope: RefCell<Scope>,
 }
 
+/// A scope's names. Names are hashed on every lookup, and SipHash's resistance to crafted keys buys
+/// nothing for a script's own identifiers, so the map uses rustc's fast hash.
 #[derive(Debug, Default)]
 pub struct Scope {
-    pub bindings: HashMap<String, Vec<Binding>>,
+    pub bindings: HashMap<String, Vec<Binding>, rustc_hash::FxBuildHasher>,
     pub count: usize,
 }
 
@@ -120,7 +122,9 @@ impl Scope {
         self.count += 1;
         self.bindings
             .entry(name.to_string())
-            .or_default()
+            // Most names are bound once: a vector of one binding instead of the four a first
+            // push reserves.
+            .or_insert_with(|| Vec::with_capacity(1))
             .push(Binding {
                 index,
                 value,
