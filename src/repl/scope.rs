@@ -241,13 +241,13 @@ pub fn display(value: &Value) -> Result<String, String> {
                 .collect::<Result<Vec<_>, String>>()?
                 .join(", ")
         ),
-        Value::Range { start, end, step } => {
+        Value::Range(range) => {
             let mut text = format!(
                 "{}..{}",
-                quantity(start.value, start.dim),
-                quantity(end.value, end.dim)
+                quantity(range.start.value, range.start.dim),
+                quantity(range.end.value, range.end.dim)
             );
-            if let Some(step) = step {
+            if let Some(step) = &range.step {
                 let _ = write!(text, " by {}", quantity(step.value, step.dim));
             }
             text

@@ -730,7 +730,7 @@ fn apply_setting(
     value: &Value,
 ) -> Result<(), String> {
     match (setting, value) {
-        ("cooling", Value::Curve(curve)) => program.cooling = curve.clone(),
+        ("cooling", Value::Curve(curve)) => program.cooling = (**curve).clone(),
         ("seed", Value::Number(scalar)) if scalar.dim == Dim::NONE => {
             if scalar.value < 0.0 || scalar.value.fract() != 0.0 || scalar.value > 2f64.powi(53) {
                 return Err(format!(

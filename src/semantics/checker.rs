@@ -8,7 +8,7 @@ use crate::semantics::eval::{Call, Env, MAX_ITEMS, closest};
 use crate::semantics::program::*;
 use crate::semantics::stdlib;
 use crate::semantics::units::{self, Dim};
-use crate::semantics::value::{Module, UserFunction, Value};
+use crate::semantics::value::{Module, RangeValue, UserFunction, Value};
 use crate::syntax::ast::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -302,7 +302,7 @@ impl<'l> Checker<'l> {
                         Value::Connectome(connectome) => {
                             gathered.connectomes.push(NamedConnectome {
                                 name: name.text.clone(),
-                                value: connectome.clone(),
+                                value: (*connectome).clone(),
                             });
                             Value::Connectome(connectome)
                         }
@@ -331,7 +331,7 @@ impl<'l> Checker<'l> {
                     if self.singleton(gathered, "cooling", file, span) {
                         let mut env = self.env(module);
                         match self.eval(&mut env, value) {
-                            Value::Curve(curve) => gathered.cooling = Some(curve),
+                            Value::Curve(curve) => gathered.cooling = Some(*curve),
                             Value::Unknown => {}
                             other => self.expected(file, value.span, "a cooling curve", &other),
                         }
@@ -771,7 +771,7 @@ impl<'l> Checker<'l> {
                         return Value::Unknown;
                     }
                 }
-                Value::Envelope(envelope)
+                Value::Envelope(Box::new(envelope))
             }
             SourcePart => {
                 let coupling = || Coupling {
@@ -859,7 +859,7 @@ impl<'l> Checker<'l> {
                         tau: call.scalar("tau").expect("required"),
                     },
                 };
-                Value::Part(part)
+                Value::Part(Box::new(part))
             }
             Source => {
                 let Some(Value::Envelope(envelope)) = call.value("envelope").cloned() else {
@@ -870,7 +870,7 @@ impl<'l> Checker<'l> {
                         .iter()
                         .filter_map(|v| {
                             if let Value::Part(p) = v {
-                                Some(p.clone())
+                                Some((**p).clone())
                             } else {
                                 None
                             }
@@ -881,7 +881,7 @@ impl<'l> Checker<'l> {
                 Value::Source(Rc::new(crate::semantics::program::Source {
                     components: vec![SourceComponent {
                         scale: 1.0,
-                        envelope,
+                        envelope: *envelope,
                         parts,
                         loc: call.loc(),
                     }],
@@ -939,7 +939,7 @@ impl<'l> Checker<'l> {
                     }
                     "reheating" => {
                         if let Some(Value::Curve(base)) = call.value("base") {
-                            curve.base = Some(Box::new(base.clone()));
+                            curve.base = Some(base.clone());
                         }
                         let has_every = call.value("every").is_some();
                         let has_stall = call.value("stall").is_some();
@@ -965,7 +965,7 @@ impl<'l> Checker<'l> {
                     }
                     _ => {}
                 }
-                Value::Curve(curve)
+                Value::Curve(Box::new(curve))
             }
             Connectome => {
                 let mut args = BTreeMap::new();
@@ -1026,11 +1026,11 @@ impl<'l> Checker<'l> {
                     );
                     return Value::Unknown;
                 }
-                Value::Connectome(crate::semantics::program::Connectome {
+                Value::Connectome(Box::new(crate::semantics::program::Connectome {
                     constructor: name,
                     args,
                     loc: call.loc(),
-                })
+                }))
             }
             Pattern => {
                 let kind = match name {
@@ -1080,25 +1080,25 @@ impl<'l> Checker<'l> {
                         fraction: call.number("fraction"),
                     },
                 };
-                Value::Pattern(crate::semantics::program::Pattern {
+                Value::Pattern(Box::new(crate::semantics::program::Pattern {
                     name: String::new(),
                     kind,
                     strength: call.scalar("strength").expect("default"),
                     loc: call.loc(),
-                })
+                }))
             }
             Quantity => {
                 let pattern = match call.value("pattern") {
                     Some(Value::PatternName(n)) => Some(n.clone()),
                     _ => None,
                 };
-                Value::Observable(Observable {
+                Value::Observable(Box::new(Observable {
                     quantity: "overlap",
                     grouping: None,
                     pattern,
                     component: None,
                     loc: call.loc(),
-                })
+                }))
             }
             Statistic => self.statistic(env, call),
         }
@@ -1167,7 +1167,8 @@ impl<'l> Checker<'l> {
                             },
                         }
                     }
-                    ("during", Value::Range { start, end, .. }) if start.dim == Dim::TIME => {
+                    ("during", Value::Range(range)) if range.start.dim == Dim::TIME => {
+                        let (start, end) = (&range.start, &range.end);
                         if end.value < start.value {
                             self.error(
                                 Diagnostic::error(
@@ -1269,7 +1270,7 @@ impl<'l> Checker<'l> {
         Value::Operand(Operand::Statistic(Box::new(
             crate::semantics::program::Statistic {
                 aggregate,
-                observable,
+                observable: *observable,
                 window,
                 runs,
                 loc: call.loc(),
@@ -1656,7 +1657,7 @@ impl<'l> Checker<'l> {
             }
         }
         let schedule = match values.get("schedule") {
-            Some((Value::Curve(curve), _)) => curve.clone(),
+            Some((Value::Curve(curve), _)) => (**curve).clone(),
             _ => constant_curve(1.0, loc(file, span)),
         };
         Some(Sinks {
@@ -1719,7 +1720,7 @@ impl<'l> Checker<'l> {
                         }
                         pattern.name = name.text.clone();
                         pattern.loc = loc(file, *pattern_span);
-                        patterns.push(pattern);
+                        patterns.push(*pattern);
                     }
                     Value::Unknown => {}
                     other => self.expected(
@@ -2002,7 +2003,7 @@ impl<'l> Checker<'l> {
                     .unwrap_or("")
                     .to_string();
                 Some(Expectation {
-                    predicate,
+                    predicate: *predicate,
                     text,
                     loc: loc(file, condition.span),
                 })
@@ -2176,7 +2177,8 @@ impl<'l> Checker<'l> {
                     .collect(),
             ),
             Value::Record(fields) => Some(fields),
-            Value::Range { start, end, step } => {
+            Value::Range(range) => {
+                let RangeValue { start, end, step } = *range;
                 let step_value = step.map_or(1.0, |s| s.value);
                 let count = ((end.value - start.value) / step_value).floor() + 1.0;
                 if count > MAX_ITEMS as f64 {
@@ -2284,9 +2286,9 @@ impl<'l> Checker<'l> {
                     Value::Number(s) => Some(AxisValue::Number(s)),
                     Value::Bool(b) => Some(AxisValue::Bool(b)),
                     Value::Text(t) => Some(AxisValue::Text(t)),
-                    Value::Curve(c) => Some(AxisValue::Curve(c)),
+                    Value::Curve(c) => Some(AxisValue::Curve(*c)),
                     Value::Source(s) => Some(AxisValue::Source(Rc::unwrap_or_clone(s))),
-                    Value::Connectome(c) => Some(AxisValue::Connectome(c)),
+                    Value::Connectome(c) => Some(AxisValue::Connectome(*c)),
                     Value::Unknown => None,
                     other => {
                         self.error(
@@ -2315,7 +2317,7 @@ impl<'l> Checker<'l> {
                 }
                 Some(AxisValue::Number(s))
             }
-            Value::Curve(c) => Some(AxisValue::Curve(c)),
+            Value::Curve(c) => Some(AxisValue::Curve(*c)),
             _ => None,
         }
     }
@@ -2510,7 +2512,7 @@ fn to_arg(value: &Value) -> Option<ArgValue> {
                 .filter_map(|(k, v)| to_arg(v).map(|v| (k.clone(), v)))
                 .collect(),
         ),
-        Value::Connectome(c) => ArgValue::Connectome(Box::new(c.clone())),
+        Value::Connectome(c) => ArgValue::Connectome(c.clone()),
         _ => return None,
     })
 }

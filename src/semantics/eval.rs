@@ -5,7 +5,7 @@ use crate::semantics::builtins::{self, Builtin, Category, Default as ParamDefaul
 use crate::semantics::checker::Checker;
 use crate::semantics::program::*;
 use crate::semantics::units::{self, Dim};
-use crate::semantics::value::{Module, UserFunction, Value};
+use crate::semantics::value::{Module, RangeValue, UserFunction, Value};
 use crate::syntax::ast::*;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -185,7 +185,7 @@ impl Checker<'_> {
                     }
                     (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
                     (UnaryOp::Not, Value::Predicate(p)) => {
-                        Value::Predicate(Predicate::Not(Box::new(p)))
+                        Value::Predicate(Box::new(Predicate::Not(p)))
                     }
                     (op, other) => {
                         let wanted = if *op == UnaryOp::Neg {
@@ -260,13 +260,13 @@ impl Checker<'_> {
             return Value::Builtin(builtin);
         }
         if let Some(quantity) = builtins::quantity(name) {
-            return Value::Observable(Observable {
+            return Value::Observable(Box::new(Observable {
                 quantity: quantity.name,
                 grouping: None,
                 pattern: None,
                 component: None,
                 loc: loc(env.file(), span),
-            });
+            }));
         }
         if self
             .defining
@@ -366,7 +366,7 @@ impl Checker<'_> {
                 self.error(diagnostic);
                 Value::Unknown
             }
-            Value::Observable(observable) => self.observable_component(file, observable, field),
+            Value::Observable(observable) => self.observable_component(file, *observable, field),
             other => {
                 self.error(
                     Diagnostic::error(
@@ -445,11 +445,11 @@ impl Checker<'_> {
                 return Value::Unknown;
             }
         }
-        Value::Observable(Observable {
+        Value::Observable(Box::new(Observable {
             component: Some(field.text.clone()),
             loc: loc(file, span),
             ..observable
-        })
+        }))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -590,11 +590,11 @@ impl Checker<'_> {
                     Eq => CompareOp::Eq,
                     _ => CompareOp::Ne,
                 };
-                Value::Predicate(Predicate::Compare {
+                Value::Predicate(Box::new(Predicate::Compare {
                     lhs: lo,
                     op: compare,
                     rhs: ro,
-                })
+                }))
             }
             (Eq | Ne, Value::Text(a), Value::Text(b)) => Value::Bool((a == b) == (op == Eq)),
             (Eq | Ne, Value::Bool(a), Value::Bool(b)) => Value::Bool((a == b) == (op == Eq)),
@@ -602,31 +602,24 @@ impl Checker<'_> {
                 Value::Bool(if op == And { a && b } else { a || b })
             }
             (And | Or, Value::Predicate(a), Value::Predicate(b)) => {
-                Value::Predicate(if op == And {
-                    Predicate::And(Box::new(a), Box::new(b))
+                Value::Predicate(Box::new(if op == And {
+                    Predicate::And(a, b)
                 } else {
-                    Predicate::Or(Box::new(a), Box::new(b))
-                })
+                    Predicate::Or(a, b)
+                }))
             }
             (Range, Value::Number(a), Value::Number(b)) => {
                 if a.dim != b.dim {
                     return self.dim_mismatch(file, "make a range of", a.dim, ls, b.dim, rs, span);
                 }
-                Value::Range {
+                Value::Range(Box::new(RangeValue {
                     start: a,
                     end: b,
                     step: None,
-                }
+                }))
             }
-            (
-                By,
-                Value::Range {
-                    start,
-                    end,
-                    step: None,
-                },
-                Value::Number(step),
-            ) => {
+            (By, Value::Range(range), Value::Number(step)) if range.step.is_none() => {
+                let RangeValue { start, end, .. } = *range;
                 if step.dim != start.dim {
                     return self.dim_mismatch(file, "step", start.dim, ls, step.dim, rs, span);
                 }
@@ -637,11 +630,11 @@ impl Checker<'_> {
                     );
                     return Value::Unknown;
                 }
-                Value::Range {
+                Value::Range(Box::new(RangeValue {
                     start,
                     end,
                     step: Some(step),
-                }
+                }))
             }
             (op, l, r) => {
                 let _ = here;
@@ -1101,7 +1094,7 @@ impl Checker<'_> {
             Ty::Envelope => match value {
                 Value::Envelope(_) => Some(value),
                 Value::Curve(curve) if curve.kind == "table" => {
-                    Some(Value::Envelope(Envelope::Table(curve.table)))
+                    Some(Value::Envelope(Box::new(Envelope::Table(curve.table))))
                 }
                 other => wrong(self, &other),
             },

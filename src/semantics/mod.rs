@@ -164,9 +164,9 @@ pub fn check_scenario_item(
                     AxisValue::Number(s) => Value::Number(*s),
                     AxisValue::Bool(b) => Value::Bool(*b),
                     AxisValue::Text(t) => Value::Text(t.clone()),
-                    AxisValue::Curve(c) => Value::Curve(c.clone()),
+                    AxisValue::Curve(c) => Value::Curve(Box::new(c.clone())),
                     AxisValue::Source(s) => Value::Source(std::rc::Rc::new(s.clone())),
-                    AxisValue::Connectome(c) => Value::Connectome(c.clone()),
+                    AxisValue::Connectome(c) => Value::Connectome(Box::new(c.clone())),
                 };
                 overrides.insert(let_name.clone(), value);
             }

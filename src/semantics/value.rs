@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// The large variants are boxed: values are moved and copied at every step of evaluation, and
+/// with them inline a `Value` took 168 bytes, which made copying it a seventh of checking.
 #[derive(Clone, Debug)]
 pub enum Value {
     Number(Scalar),
@@ -18,31 +20,35 @@ pub enum Value {
     Table(Vec<(Value, Value)>),
     Record(Vec<(String, Value)>),
     /// `start..end` (both included), optionally `by step`.
-    Range {
-        start: Scalar,
-        end: Scalar,
-        step: Option<Scalar>,
-    },
+    Range(Box<RangeValue>),
     /// Shared: a source is looked up far more often than it is changed.
     Source(Rc<Source>),
-    Envelope(Envelope),
-    Part(SourcePart),
-    Curve(Curve),
-    Connectome(Connectome),
+    Envelope(Box<Envelope>),
+    Part(Box<SourcePart>),
+    Curve(Box<Curve>),
+    Connectome(Box<Connectome>),
     /// A pattern value, not yet declared in a landscape.
-    Pattern(Pattern),
+    Pattern(Box<Pattern>),
     /// A pattern declared in the landscape, by name.
     PatternName(String),
-    Observable(Observable),
+    Observable(Box<Observable>),
     /// A statistic or arithmetic on statistics (one side of an expectation).
     Operand(Operand),
-    Predicate(Predicate),
+    Predicate(Box<Predicate>),
     Function(Rc<UserFunction>),
     Builtin(&'static Builtin),
     Module(Rc<Module>),
     /// The result of an expression that already produced an error: accepted everywhere silently,
     /// so one mistake gives one diagnostic.
     Unknown,
+}
+
+/// `start..end` (both included), optionally `by step`.
+#[derive(Clone, Debug)]
+pub struct RangeValue {
+    pub start: Scalar,
+    pub end: Scalar,
+    pub step: Option<Scalar>,
 }
 
 impl Value {
@@ -55,7 +61,7 @@ impl Value {
             Value::List(_) => "a list".into(),
             Value::Table(_) => "a table".into(),
             Value::Record(_) => "a record".into(),
-            Value::Range { .. } => "a range".into(),
+            Value::Range(_) => "a range".into(),
             Value::Source(_) => "a source".into(),
             Value::Envelope(_) => "an envelope".into(),
             Value::Part(_) => "a source part".into(),
