@@ -1414,6 +1414,40 @@ mod tests {
         assert_eq!(parse_fast_on(FileId(0), &broken, 3), None);
     }
 
+    /// pest is built without its stack guard (see `Cargo.toml`), so the nesting limit is what
+    /// bounds its recursion: the deepest nesting accepted must parse, with either grammar, on a
+    /// thread with a quarter of the stack of a default Rust thread.
+    #[test]
+    fn the_deepest_accepted_nesting_parses_on_a_small_stack() {
+        let depth = guard::MAX_NESTING;
+        let texts = [
+            format!("let x = {}1{}", "(".repeat(depth), ")".repeat(depth)),
+            format!("let x = {}1{}", "[".repeat(depth), "]".repeat(depth)),
+            format!("let x = {}1{}", "f(".repeat(depth), ")".repeat(depth)),
+            format!(
+                "let x = {}a: 1{}",
+                "{a: ".repeat(depth - 1) + "{",
+                "}".repeat(depth)
+            ),
+            format!("let x = {}1{}", "(".repeat(depth), " +".repeat(depth)),
+        ];
+        std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || {
+                for text in &texts {
+                    assert_eq!(
+                        parse_fast(FileId(0), text),
+                        parse_reference(FileId(0), text)
+                    );
+                    let _ = parse(FileId(0), text);
+                }
+                assert!(parse_fast(FileId(0), &texts[0]).is_some());
+            })
+            .expect("thread starts")
+            .join()
+            .expect("no stack overflow");
+    }
+
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = format!("let x = {}1{}", "(".repeat(10_000), ")".repeat(10_000));
