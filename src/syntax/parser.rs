@@ -1086,6 +1086,21 @@ impl Builder {
         if inner.len() == 1 {
             return self.primary(inner.next().expect("one pair"));
         }
+        // An operand followed only by calls and fields (`f(x)`, `a.b`, `f(x).y`), the next
+        // commonest case, folds from left to right as the Pratt parser would, without its tables.
+        let is_prefix =
+            |pair: &Pair<R>| matches!(pair.as_rule().reference(), Rule::op_neg | Rule::op_not);
+        let is_postfix =
+            |pair: &Pair<R>| matches!(pair.as_rule().reference(), Rule::call_args | Rule::field);
+        let mut rest = inner.clone();
+        if rest.next().is_some_and(|first| !is_prefix(&first)) && rest.all(|pair| is_postfix(&pair))
+        {
+            let mut expr = self.primary(inner.next().expect("an operand"));
+            for op in inner {
+                expr = self.postfix(expr, op);
+            }
+            return expr;
+        }
         R::pratt()
             .map_primary(|primary| self.primary(primary))
             .map_prefix(|op, operand| {
@@ -1103,48 +1118,7 @@ impl Builder {
                     span,
                 }
             })
-            .map_postfix(|object, op| {
-                let span = object.span.join(self.span(&op));
-                match op.as_rule().reference() {
-                    Rule::call_args => {
-                        let args = op
-                            .into_inner()
-                            .map(|arg| {
-                                // `name: value` or `value`: a second part means the first is the name.
-                                let mut parts = arg.into_inner();
-                                let first = parts.next().expect("argument value");
-                                match parts.next() {
-                                    Some(value) => Arg {
-                                        name: Some(self.name(first)),
-                                        value: self.expr(value),
-                                    },
-                                    None => Arg {
-                                        name: None,
-                                        value: self.expr(first),
-                                    },
-                                }
-                            })
-                            .collect();
-                        Expr {
-                            kind: ExprKind::Call {
-                                callee: Box::new(object),
-                                args,
-                            },
-                            span,
-                        }
-                    }
-                    _ => {
-                        let field = self.name(op.into_inner().next().expect("field name"));
-                        Expr {
-                            kind: ExprKind::Field {
-                                object: Box::new(object),
-                                field,
-                            },
-                            span,
-                        }
-                    }
-                }
-            })
+            .map_postfix(|object, op| self.postfix(object, op))
             .map_infix(|lhs, op, rhs| {
                 let span = lhs.span.join(rhs.span);
                 let op = match op.as_rule().reference() {
@@ -1174,6 +1148,50 @@ impl Builder {
                 }
             })
             .parse(inner)
+    }
+
+    /// Applies a call's arguments or a field access to `object`.
+    fn postfix<R: GrammarRule>(&self, object: Expr, op: Pair<R>) -> Expr {
+        let span = object.span.join(self.span(&op));
+        match op.as_rule().reference() {
+            Rule::call_args => {
+                let args = op
+                    .into_inner()
+                    .map(|arg| {
+                        // `name: value` or `value`: a second part means the first is the name.
+                        let mut parts = arg.into_inner();
+                        let first = parts.next().expect("argument value");
+                        match parts.next() {
+                            Some(value) => Arg {
+                                name: Some(self.name(first)),
+                                value: self.expr(value),
+                            },
+                            None => Arg {
+                                name: None,
+                                value: self.expr(first),
+                            },
+                        }
+                    })
+                    .collect();
+                Expr {
+                    kind: ExprKind::Call {
+                        callee: Box::new(object),
+                        args,
+                    },
+                    span,
+                }
+            }
+            _ => {
+                let field = self.name(op.into_inner().next().expect("field name"));
+                Expr {
+                    kind: ExprKind::Field {
+                        object: Box::new(object),
+                        field,
+                    },
+                    span,
+                }
+            }
+        }
     }
 
     fn primary<R: GrammarRule>(&self, pair: Pair<R>) -> Expr {
@@ -1302,6 +1320,31 @@ mod tests {
             panic!()
         };
         assert_eq!(unit.text, "ms");
+    }
+
+    /// Calls and fields after an operand are folded without the Pratt parser: the result must be
+    /// the tree the Pratt parser builds (it still builds the same chain inside an operator).
+    #[test]
+    fn chains_of_calls_and_fields_nest_from_the_left() {
+        let alone = first_expr("let x = f(a)(b).c.d(e)");
+        let within = first_expr("let x = f(a)(b).c.d(e) + 1");
+        let ExprKind::Binary { lhs, .. } = within.kind else {
+            panic!("an addition")
+        };
+        // Both texts start alike, so the operand of `+` has the same spans as the chain alone.
+        assert_eq!(alone, *lhs);
+        let text = "let x = f(a)(b).c.d(e)";
+        assert_eq!(&text[alone.span.range()], "f(a)(b).c.d(e)");
+        let ExprKind::Call { callee, args } = alone.kind else {
+            panic!("the outermost node is the last call")
+        };
+        assert_eq!(args.len(), 1);
+        assert_eq!(&text[callee.span.range()], "f(a)(b).c.d");
+        let ExprKind::Field { object, field } = callee.kind else {
+            panic!("then the field d")
+        };
+        assert_eq!(field.text, "d");
+        assert_eq!(&text[object.span.range()], "f(a)(b).c");
     }
 
     #[test]
