@@ -725,22 +725,22 @@ impl Checker<'_> {
     /// Binds call arguments to parameters: positional in order (a variadic parameter takes the
     /// rest), then by name. Reports unknown names, duplicates, too many and missing arguments.
     /// Returns `None` if binding failed; otherwise each parameter's value expression (if given).
-    fn bind_args<'e, P: ParamShape>(
+    fn bind_args<P: ParamShape>(
         &mut self,
         file: FileId,
         callee: &str,
         params: &[P],
-        args: &'e [Arg],
+        args: &[Arg],
         call_span: Span,
-    ) -> Option<Vec<Vec<&'e Arg>>> {
-        let mut bound: Vec<Vec<&Arg>> = vec![Vec::new(); params.len()];
+    ) -> Option<Bound> {
+        let mut bound = Bound::default();
         let mut ok = true;
         let mut position = 0;
-        for arg in args {
+        for (arg_index, arg) in args.iter().enumerate() {
             match &arg.name {
                 None => {
                     while position < params.len()
-                        && !bound[position].is_empty()
+                        && bound.first(position).is_some()
                         && !params[position].variadic()
                     {
                         position += 1;
@@ -766,14 +766,16 @@ impl Checker<'_> {
                         ok = false;
                         continue;
                     }
-                    bound[position].push(arg);
+                    bound.slots.push((position, arg_index));
                     if !params[position].variadic() {
                         position += 1;
                     }
                 }
                 Some(name) => match params.iter().position(|p| p.name() == name.text) {
                     Some(index) => {
-                        if !bound[index].is_empty() && !params[index].variadic() {
+                        if let Some(first) = bound.first(index)
+                            && !params[index].variadic()
+                        {
                             self.error(
                                 Diagnostic::error(
                                     "E0013",
@@ -781,12 +783,12 @@ impl Checker<'_> {
                                     name.span,
                                     format!("argument `{}` is given twice", name.text),
                                 )
-                                .with_label(bound[index][0].value.span, "first value")
+                                .with_label(args[first].value.span, "first value")
                                 .with_label(name.span, "second value"),
                             );
                             ok = false;
                         } else {
-                            bound[index].push(arg);
+                            bound.slots.push((index, arg_index));
                         }
                     }
                     None => {
@@ -816,7 +818,7 @@ impl Checker<'_> {
         }
         for (index, param) in params.iter().enumerate() {
             let name = param.name();
-            if param.required() && bound[index].is_empty() {
+            if param.required() && bound.first(index).is_none() {
                 self.error(
                     Diagnostic::error(
                         "E0011",
@@ -853,11 +855,8 @@ impl Checker<'_> {
             axes: env.axes,
         };
         for (index, param) in def.params.iter().enumerate() {
-            let value = match bound[index].first() {
-                Some(arg) => {
-                    let position = args.iter().position(|a| std::ptr::eq(a, *arg)).unwrap_or(0);
-                    arg_values[position].clone()
-                }
+            let value = match bound.first(index) {
+                Some(arg_index) => arg_values[arg_index].clone(),
                 None => match &param.default {
                     Some(default) => self.eval(&mut callee_env, default),
                     None => Value::Unknown,
@@ -897,10 +896,10 @@ impl Checker<'_> {
         };
         let mut values: Vec<Option<(Value, Span)>> = Vec::with_capacity(builtin.params.len());
         let mut failed = false;
-        for (param, given) in builtin.params.iter().zip(&bound) {
+        for (index, param) in builtin.params.iter().enumerate() {
             if param.variadic {
                 let mut items = Vec::new();
-                for arg in given {
+                for arg in bound.given(index).map(|arg_index| &args[arg_index]) {
                     let value = self.eval(env, &arg.value);
                     match self.coerce(env, value, &param.ty, &arg.value) {
                         Some(v) => items.push(v),
@@ -910,7 +909,7 @@ impl Checker<'_> {
                 values.push(Some((Value::List(items), call_span)));
                 continue;
             }
-            let Some(arg) = given.first() else {
+            let Some(arg) = bound.first(index).map(|arg_index| &args[arg_index]) else {
                 values.push(None);
                 continue;
             };
@@ -1371,6 +1370,29 @@ impl Checker<'_> {
         {
             self.diagnostics.push(diagnostic);
         }
+    }
+}
+
+/// The arguments of a call bound to the callee's parameters: one vector of (parameter index,
+/// argument index) pairs in call order instead of a vector per parameter, because binding runs
+/// for every call the checker evaluates and most parameters get one argument or none.
+#[derive(Default)]
+struct Bound {
+    slots: Vec<(usize, usize)>,
+}
+
+impl Bound {
+    /// The argument given for parameter `param`, the first one for a variadic parameter.
+    fn first(&self, param: usize) -> Option<usize> {
+        self.given(param).next()
+    }
+
+    /// Every argument given for parameter `param`, in call order.
+    fn given(&self, param: usize) -> impl Iterator<Item = usize> + '_ {
+        self.slots
+            .iter()
+            .filter(move |(bound_param, _)| *bound_param == param)
+            .map(|(_, arg_index)| *arg_index)
     }
 }
 

@@ -68,7 +68,10 @@ pub fn check_nesting(file: FileId, text: &str) -> Result<(), Diagnostic> {
     let mut depth = 0usize;
     let mut index = 0;
     while index < bytes.len() {
-        match bytes[index..].iter().position(|&byte| SIGNIFICANT[byte as usize]) {
+        match bytes[index..]
+            .iter()
+            .position(|&byte| SIGNIFICANT[byte as usize])
+        {
             Some(skip) => index += skip,
             None => break,
         }
