@@ -7,6 +7,8 @@
 //! sequence of `anneal check` calls would, and gives the CPU time, which other builds sharing
 //! the machine disturb less than wall time.
 //! Run: `cargo bench --bench frontend_cpu` or `cargo bench --bench frontend_cpu -- 20`.
+//! `cargo bench --bench frontend_cpu -- --write FILE` writes the script to FILE and exits, so that
+//! `anneal check FILE` can be timed as a user would run it.
 
 #[path = "frontend.rs"]
 #[allow(dead_code)]
@@ -52,6 +54,20 @@ fn report(what: &str, mut times: Vec<f64>, cpu_ticks: u64) {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--write") {
+        let Some(path) = args.get(at + 1) else {
+            eprintln!("--write needs a file name");
+            return ExitCode::FAILURE;
+        };
+        return match std::fs::write(path, frontend::generated_script(1 << 20)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("cannot write {path}: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runs: usize = std::env::args()
         .skip(1)
         .find_map(|arg| arg.parse().ok())
