@@ -869,9 +869,35 @@ fn cholesky_qr(
     Some(r)
 }
 
-/// The norms of columns [start, start + b).
+/// The norms of columns [start, start + b), each the same bits as [`column_norm`]'s. Up to
+/// [`LANES`] columns are summed side by side, row by row: one column at a time, each sum waits
+/// on the previous addition, and the norms of the new blocks took 0.02 s of a k = 100 cortex
+/// solve.
 fn column_norms(m: MatRef<'_, f64>, start: usize, b: usize) -> Vec<f64> {
-    (start..start + b).map(|j| column_norm(m, j)).collect()
+    let mut norms = Vec::with_capacity(b);
+    // Missing lanes are summed over a column of zeros, so that every sum stays in a register.
+    let zeros = vec![0.0; m.nrows()];
+    for first in (start..start + b).step_by(LANES) {
+        let count = LANES.min(start + b - first);
+        let columns: Option<Vec<&[f64]>> = (first..first + count)
+            .map(|j| m.col(j).try_as_col_major().map(|column| column.as_slice()))
+            .collect();
+        let Some(columns) = columns else {
+            norms.extend((first..first + count).map(|j| column_norm(m, j)));
+            continue;
+        };
+        let slices: [&[f64]; LANES] =
+            std::array::from_fn(|c| columns.get(c).copied().unwrap_or(&zeros[..]));
+        let mut sums = [-0.0f64; LANES];
+        for i in 0..m.nrows() {
+            for (sum, column) in sums.iter_mut().zip(&slices) {
+                let x = column[i];
+                *sum += x * x;
+            }
+        }
+        norms.extend(sums[..count].iter().map(|sum| sum.sqrt()));
+    }
+    norms
 }
 
 /// One Gram–Schmidt sweep over the block (two passes per column against the block's earlier
