@@ -17,7 +17,7 @@
 //! exactly and kept out of the Krylov space. All floating-point work runs sequentially in a fixed
 //! order, so results are bit-identical whatever the thread count.
 
-use super::laplacian::{LaplacianKind, laplacian, multiply, norm_inf};
+use super::laplacian::{LaplacianKind, laplacian, norm_inf};
 use crate::connectome::components_of;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::matmul;
@@ -342,7 +342,7 @@ impl pulp::WithSimd for MeasureGroup<'_> {
     type Output = Measured;
 
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Measured {
+    fn with_simd<S: pulp::Simd>(self, simd: S) -> Measured {
         let MeasureGroup { matrix, x, product } = self;
         let mut lengths = [-0.0f64; LANES];
         for row in x.iter() {
@@ -378,15 +378,7 @@ impl pulp::WithSimd for MeasureGroup<'_> {
                 *entry *= sign;
             }
         }
-        for (sum, row) in product.iter_mut().zip(matrix.outer_iterator()) {
-            let mut total = [-0.0; LANES];
-            for (j, &a) in row.iter() {
-                for (s, &entry) in total.iter_mut().zip(&x[j]) {
-                    *s += a * entry;
-                }
-            }
-            *sum = total;
-        }
+        pulp::WithSimd::with_simd(MultiplyGroup { matrix, x, product }, simd);
         let mut rayleigh = [-0.0f64; LANES];
         for (row, sum) in x.iter().zip(product.iter()) {
             for c in 0..LANES {
@@ -404,6 +396,33 @@ impl pulp::WithSimd for MeasureGroup<'_> {
             usable,
             rayleigh,
             residual: residual.map(f64::sqrt),
+        }
+    }
+}
+
+/// product ← A·x for [`LANES`] interleaved columns x (row i at x[i]): one pass over the sparse
+/// matrix for all of them, each lane's sums the same bits as [`multiply`]'s (from −0.0, in the
+/// order of the row's entries). A `pulp::WithSimd` operation.
+struct MultiplyGroup<'a> {
+    matrix: &'a CsMat<f64>,
+    x: &'a [[f64; LANES]],
+    product: &'a mut [[f64; LANES]],
+}
+
+impl pulp::WithSimd for MultiplyGroup<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let MultiplyGroup { matrix, x, product } = self;
+        for (sum, row) in product.iter_mut().zip(matrix.outer_iterator()) {
+            let mut total = [-0.0; LANES];
+            for (j, &a) in row.iter() {
+                for (s, &entry) in total.iter_mut().zip(&x[j]) {
+                    *s += a * entry;
+                }
+            }
+            *sum = total;
         }
     }
 }
@@ -1170,16 +1189,25 @@ impl Search<'_> {
         let n = q.nrows();
         let b = q.ncols();
         let mut z = Mat::<f64>::zeros(n, b);
-        let mut column = vec![0.0; n];
-        let mut product = vec![0.0; n];
-        for j in 0..b {
-            column
-                .iter_mut()
-                .zip(q.col(j).iter())
-                .for_each(|(c, &x)| *c = x);
-            multiply(self.matrix, &column, &mut product);
-            for i in 0..n {
-                z[(i, j)] = product[i] + self.shift * column[i];
+        // LANES columns per pass over the matrix, interleaved (see [`MultiplyGroup`]).
+        let mut x = vec![[0.0f64; LANES]; n];
+        let mut product = vec![[0.0f64; LANES]; n];
+        for first in (0..b).step_by(LANES) {
+            let group = LANES.min(b - first);
+            for (i, row) in x.iter_mut().enumerate() {
+                for (c, entry) in row.iter_mut().enumerate() {
+                    *entry = if c < group { q[(i, first + c)] } else { 0.0 };
+                }
+            }
+            pulp::Arch::new().dispatch(MultiplyGroup {
+                matrix: self.matrix,
+                x: &x,
+                product: &mut product,
+            });
+            for c in 0..group {
+                for (i, (sum, row)) in product.iter().zip(&x).enumerate() {
+                    z[(i, first + c)] = sum[c] + self.shift * row[c];
+                }
             }
         }
         let mut gram = Mat::<f64>::zeros(b, b);
@@ -1446,7 +1474,7 @@ impl Search<'_> {
 mod tests {
     use super::*;
     use crate::connectome::generators;
-    use crate::harmonics::laplacian::{LaplacianKind, laplacian};
+    use crate::harmonics::laplacian::{LaplacianKind, laplacian, multiply};
 
     fn both(w: &CsMat<f64>, k: usize) -> [(LaplacianKind, Eigenpairs, Eigenpairs); 2] {
         [LaplacianKind::Combinatorial, LaplacianKind::Normalized].map(|kind| {
