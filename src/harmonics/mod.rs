@@ -18,7 +18,7 @@ use nalgebra::DMatrix;
 use solver::{LanczosOptions, SolveError, Solver, laplacian_eigenpairs, smallest_eigenpairs_with};
 
 /// Bumped whenever a change to the solvers could change results; part of the cache key.
-pub const SOLVER_VERSION: u32 = 3;
+pub const SOLVER_VERSION: u32 = 4;
 
 /// Which modes to compute and how to map them to frequencies.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
