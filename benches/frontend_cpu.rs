@@ -68,7 +68,8 @@ fn main() -> ExitCode {
             }
         };
     }
-    let runs: usize = std::env::args()
+    let runs: usize = args
+        .iter()
         .skip(1)
         .find_map(|arg| arg.parse().ok())
         .unwrap_or(12)

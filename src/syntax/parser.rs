@@ -318,8 +318,8 @@ fn fast_batches(text: &str) -> Vec<std::ops::Range<usize>> {
 /// the tree builder recurse once per nesting level and operator.
 const PARSER_STACK_BYTES: usize = 64 << 20;
 
-/// Splits the batches into at most `threads` contiguous groups of about equal size (at least one
-/// group, possibly empty when there are no batches).
+/// Splits the batches into at most `threads` contiguous, non-empty groups of about equal size
+/// (fewer when a large batch covers more than one share).
 fn contiguous_groups(
     batches: &[std::ops::Range<usize>],
     total: usize,
@@ -329,6 +329,9 @@ fn contiguous_groups(
     let mut groups = Vec::with_capacity(threads);
     let mut rest = batches;
     for thread in 0..threads {
+        if rest.is_empty() {
+            break;
+        }
         // Cut where the bytes parsed so far pass this thread's share of the whole.
         let share_end = total * (thread + 1) / threads;
         let take = if thread + 1 == threads {
@@ -1453,6 +1456,9 @@ mod tests {
                 "{threads} threads"
             );
         }
+        // A batch larger than a thread's share leaves no empty group (no idle thread started).
+        let lopsided = [0..10, 10..1000];
+        assert_eq!(contiguous_groups(&lopsided, 1000, 2), vec![&lopsided[..]]);
         let broken = format!("{text}let = 1\n{text}");
         assert_eq!(parse_fast_on(FileId(0), &broken, 3), None);
     }
