@@ -5,5 +5,6 @@ pub mod ast;
 pub mod format;
 pub mod guard;
 pub mod parser;
+mod workers;
 
 pub use parser::{parse, parse_expression};

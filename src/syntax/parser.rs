@@ -13,12 +13,12 @@
 
 use crate::diagnostics::{Diagnostic, FileId};
 use crate::syntax::ast::*;
-use crate::syntax::guard;
+use crate::syntax::{guard, workers};
 use pest::Parser;
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use std::num::NonZeroUsize;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 mod reference {
     #[derive(pest_derive::Parser)]
@@ -260,40 +260,42 @@ fn parse_fast_on(file: FileId, text: &str, threads: usize) -> Option<File> {
         set_call_limit(&text[..largest]);
     }
     let groups = contiguous_groups(&batches, text.len(), threads);
-    let parse_group = |group: &[std::ops::Range<usize>]| -> Option<Vec<Statement>> {
-        let mut statements = Vec::new();
-        for batch in group {
-            let pairs = fast::FastParser::parse(fast::Rule::file, &text[batch.clone()]).ok()?;
-            build_statements(file, batch.start, pairs, &mut statements).ok()?;
+    let parts = match groups.split_first() {
+        None => vec![parse_group(file, text, &[])],
+        Some((first, [])) => vec![parse_group(file, text, first)],
+        Some((first, rest)) => {
+            // The pool's threads outlive this call, so they get their own copy of the text.
+            let shared: Arc<str> = Arc::from(text);
+            let beside = rest
+                .iter()
+                .map(|group| {
+                    let text = Arc::clone(&shared);
+                    let group = group.to_vec();
+                    Box::new(move || parse_group(file, &text, &group)) as Box<_>
+                })
+                .collect();
+            workers::run_beside(beside, || parse_group(file, text, first))
         }
-        Some(statements)
     };
-    let parts: Vec<Option<Vec<Statement>>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = groups[1..]
-            .iter()
-            .map(|group| {
-                std::thread::Builder::new()
-                    .stack_size(PARSER_STACK_BYTES)
-                    .spawn_scoped(scope, move || parse_group(group))
-            })
-            .collect();
-        let mut parts = vec![parse_group(groups[0])];
-        for (worker, group) in workers.into_iter().zip(&groups[1..]) {
-            parts.push(match worker {
-                Ok(handle) => handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                // A thread that cannot be started costs time, not the result.
-                Err(_) => parse_group(group),
-            });
-        }
-        parts
-    });
     let mut statements = Vec::with_capacity(parts.iter().flatten().map(Vec::len).sum());
     for part in parts {
         statements.extend(part?);
     }
     Some(File { statements })
+}
+
+/// Parses the batches `group` of `text` with the fast grammar; `None` when one does not parse.
+fn parse_group(
+    file: FileId,
+    text: &str,
+    group: &[std::ops::Range<usize>],
+) -> Option<Vec<Statement>> {
+    let mut statements = Vec::new();
+    for batch in group {
+        let pairs = fast::FastParser::parse(fast::Rule::file, &text[batch.clone()]).ok()?;
+        build_statements(file, batch.start, pairs, &mut statements).ok()?;
+    }
+    Some(statements)
 }
 
 /// The batches of whole statements that the fast grammar parses one at a time: cut at statement
@@ -313,10 +315,6 @@ fn fast_batches(text: &str) -> Vec<std::ops::Range<usize>> {
     }
     batches
 }
-
-/// Stack of a parsing thread: the same generous size as the CLI's main thread, because pest and
-/// the tree builder recurse once per nesting level and operator.
-const PARSER_STACK_BYTES: usize = 64 << 20;
 
 /// Splits the batches into at most `threads` contiguous, non-empty groups of about equal size
 /// (fewer when a large batch covers more than one share).

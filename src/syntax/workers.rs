@@ -1,0 +1,192 @@
+//! Threads that parse a large file's batches beside the calling thread (see
+//! `parser::parse_fast_on`), started on first use and kept for the life of the process.
+//!
+//! Starting threads for every parse costs little time by itself, but each new thread gets a fresh
+//! heap from the allocator: the memory a parse uses (pest's token queues, the tree's nodes) then
+//! comes from pages that the system must fault in and zero again. In a process that parses many
+//! files (the REPL, a scenario sweep, a benchmark's loop) that was a fifth of a check's time. A
+//! kept thread reuses its heap.
+//!
+//! A task handed to the pool is never waited for in vain: when the caller has finished its own
+//! share and finds a task that no pool thread has started (the pool is busy with another
+//! caller's work, or could not be started), it runs the task itself.
+
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+
+/// Stack of a pool thread: the same generous size as the CLI's main thread, because pest and the
+/// tree builder recurse once per nesting level and operator.
+const STACK_BYTES: usize = 64 << 20;
+
+/// Work for the pool, boxed so that tasks of any result type share one queue.
+type Work<T> = Box<dyn FnOnce() -> T + Send>;
+
+/// Runs `beside` on the pool threads and `here` on the calling thread, and returns the results
+/// in order: `here`'s first, then `beside`'s. A panic in any of them is resumed on the caller.
+pub fn run_beside<T: Send + 'static>(beside: Vec<Work<T>>, here: impl FnOnce() -> T) -> Vec<T> {
+    let tasks: Vec<Arc<Task<T>>> = beside
+        .into_iter()
+        .map(|work| {
+            Arc::new(Task {
+                state: Mutex::new(State::Waiting(work)),
+                finished: Condvar::new(),
+            })
+        })
+        .collect();
+    if let Some(queue) = pool() {
+        for task in &tasks {
+            // A pool whose threads are gone leaves the task waiting, and the caller runs it.
+            let _ = queue.send(Arc::clone(task) as Arc<dyn Runnable>);
+        }
+    }
+    let mut results = Vec::with_capacity(tasks.len() + 1);
+    results.push(here());
+    for task in &tasks {
+        task.run_if_waiting();
+        results.push(task.wait());
+    }
+    results
+}
+
+/// The pool's queue: `None` on a single core, where the caller does all the work, or when no
+/// thread could be started.
+fn pool() -> Option<&'static Sender<Arc<dyn Runnable>>> {
+    static POOL: OnceLock<Option<Sender<Arc<dyn Runnable>>>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let (sender, receiver) = channel::<Arc<dyn Runnable>>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let started = (1..cores)
+            .filter(|index| {
+                let receiver = Arc::clone(&receiver);
+                std::thread::Builder::new()
+                    .name(format!("anneal-parse-{index}"))
+                    .stack_size(STACK_BYTES)
+                    .spawn(move || serve(&receiver))
+                    .is_ok()
+            })
+            .count();
+        (started > 0).then_some(sender)
+    })
+    .as_ref()
+}
+
+/// A pool thread's loop: runs the tasks of the queue until the queue is dropped.
+fn serve(receiver: &Mutex<Receiver<Arc<dyn Runnable>>>) {
+    loop {
+        let next = lock(receiver).recv();
+        match next {
+            Ok(task) => task.run_if_waiting(),
+            Err(_) => return,
+        }
+    }
+}
+
+/// A task as the pool sees it, whatever its result type.
+trait Runnable: Send + Sync {
+    /// Runs the task unless another thread has started it.
+    fn run_if_waiting(&self);
+}
+
+/// One piece of work and, once run, its result.
+struct Task<T> {
+    state: Mutex<State<T>>,
+    finished: Condvar,
+}
+
+enum State<T> {
+    Waiting(Work<T>),
+    Running,
+    Finished(std::thread::Result<T>),
+    Collected,
+}
+
+impl<T: Send> Runnable for Task<T> {
+    fn run_if_waiting(&self) {
+        let work = {
+            let mut state = lock(&self.state);
+            match std::mem::replace(&mut *state, State::Running) {
+                State::Waiting(work) => work,
+                other => {
+                    *state = other;
+                    return;
+                }
+            }
+        };
+        let result = catch_unwind(AssertUnwindSafe(work));
+        *lock(&self.state) = State::Finished(result);
+        self.finished.notify_all();
+    }
+}
+
+impl<T> Task<T> {
+    /// Waits until the task has run and returns its result, resuming its panic if it had one.
+    fn wait(&self) -> T {
+        let mut state = lock(&self.state);
+        loop {
+            match std::mem::replace(&mut *state, State::Collected) {
+                State::Finished(Ok(result)) => return result,
+                State::Finished(Err(panic)) => {
+                    drop(state);
+                    resume_unwind(panic)
+                }
+                State::Collected => unreachable!("a task's result is collected once"),
+                running => {
+                    *state = running;
+                    state = self
+                        .finished
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+        }
+    }
+}
+
+/// Locks `mutex`; no code panics while holding these locks, so poisoning carries no meaning here.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_in_order_whoever_runs_the_work() {
+        let beside: Vec<Work<usize>> = (1..50_usize)
+            .map(|index| Box::new(move || index * index) as Work<usize>)
+            .collect();
+        let results = run_beside(beside, || 0);
+        assert_eq!(results, (0..50).map(|index| index * index).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn callers_on_many_threads_share_the_pool() {
+        std::thread::scope(|scope| {
+            for caller in 0..8 {
+                scope.spawn(move || {
+                    for round in 0..20 {
+                        let beside: Vec<Work<usize>> = (1..4)
+                            .map(|index| Box::new(move || caller * 1000 + round * 10 + index) as Work<usize>)
+                            .collect();
+                        let results = run_beside(beside, || caller * 1000 + round * 10);
+                        let expected: Vec<usize> =
+                            (0..4).map(|index| caller * 1000 + round * 10 + index).collect();
+                        assert_eq!(results, expected);
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
+    fn a_panic_in_work_beside_reaches_the_caller_and_the_pool_lives_on() {
+        let beside: Vec<Work<u8>> = vec![Box::new(|| panic!("a panic on purpose"))];
+        let caught = catch_unwind(AssertUnwindSafe(|| run_beside(beside, || 1)));
+        assert!(caught.is_err());
+        let beside: Vec<Work<u8>> = vec![Box::new(|| 2)];
+        assert_eq!(run_beside(beside, || 1), vec![1, 2]);
+    }
+}
