@@ -27,12 +27,12 @@ fn stdlib_presets() -> BTreeMap<String, Presets> {
                     .iter()
                     .map(|param| {
                         (
-                            param.name.text.clone(),
+                            param.name.text.to_string(),
                             param.default.as_ref().map(anneal::syntax::format::expr),
                         )
                     })
                     .collect();
-                presets.insert(function.name.text.clone(), params);
+                presets.insert(function.name.text.to_string(), params);
             }
         }
         modules.insert(module.to_string(), presets);

@@ -125,7 +125,7 @@ impl<'l> Checker<'l> {
                 _ => None,
             };
             if let Some(name) = redefined {
-                module.scope.borrow_mut().bindings.remove(name);
+                module.scope.borrow_mut().bindings.remove(name.as_str());
             }
             match &statement.kind {
                 StatementKind::Use(use_statement) => {
@@ -193,7 +193,7 @@ impl<'l> Checker<'l> {
         for (name, bindings) in &scope.bindings {
             for binding in bindings {
                 if binding.warn_unused && !binding.used && !name.starts_with('_') {
-                    unused.push((name.clone(), binding.loc));
+                    unused.push((name.to_string(), binding.loc));
                 }
             }
         }
@@ -224,9 +224,9 @@ impl<'l> Checker<'l> {
                 if let StatementKind::Landscape { settings, .. } = &statement.kind {
                     for setting in settings {
                         if let Setting::Pattern { name, .. } = setting
-                            && !gathered.declared_patterns.contains(&name.text)
+                            && !gathered.declared_patterns.iter().any(|known| *known == name.text)
                         {
-                            gathered.declared_patterns.push(name.text.clone());
+                            gathered.declared_patterns.push(name.text.to_string());
                             if builtins::builtin(&name.text).is_some()
                                 || builtins::quantity(&name.text).is_some()
                             {
@@ -281,10 +281,10 @@ impl<'l> Checker<'l> {
                 StatementKind::Let { name, value } => {
                     let mut env = self.env(module);
                     let mut result = self.eval(&mut env, value);
-                    if is_main && let Some(replacement) = self.overrides.get(&name.text) {
+                    if is_main && let Some(replacement) = self.overrides.get(name.text.as_str()) {
                         result = replacement.clone();
                     }
-                    if is_main && let Some(text) = self.override_texts.get(&name.text).cloned() {
+                    if is_main && let Some(text) = self.override_texts.get(name.text.as_str()).cloned() {
                         result = self.eval_text(module, "<repl>", &text);
                     }
                     self.bind(module, name, result, true);
@@ -301,7 +301,7 @@ impl<'l> Checker<'l> {
                     let bound = match result {
                         Value::Connectome(connectome) => {
                             gathered.connectomes.push(NamedConnectome {
-                                name: name.text.clone(),
+                                name: name.text.to_string(),
                                 value: (*connectome).clone(),
                             });
                             Value::Connectome(connectome)
@@ -343,7 +343,7 @@ impl<'l> Checker<'l> {
                     let bound = match result {
                         Value::Source(source) => {
                             gathered.sources.push(NamedSource {
-                                name: name.text.clone(),
+                                name: name.text.to_string(),
                                 source: Source::clone(&source),
                                 loc: loc(file, span),
                             });
@@ -647,7 +647,7 @@ impl<'l> Checker<'l> {
                 match found {
                     Some(value) => self.bind(module, name, value, false),
                     None => {
-                        let names: Vec<String> = imported.scope.borrow().names().cloned().collect();
+                        let names: Vec<String> = imported.scope.borrow().names().map(str::to_string).collect();
                         let mut diagnostic = Diagnostic::error(
                             "E0005",
                             file,
@@ -671,14 +671,14 @@ impl<'l> Checker<'l> {
                 .borrow()
                 .bindings
                 .iter()
-                .filter_map(|(n, b)| b.last().map(|b| (n.clone(), b.value.clone())))
+                .filter_map(|(n, b)| b.last().map(|b| (n.to_string(), b.value.clone())))
                 .collect();
             names.sort_by(|a, b| a.0.cmp(&b.0));
             for (name, value) in names {
                 self.bind(
                     module,
                     &Name {
-                        text: name,
+                        text: name.into(),
                         span: target_span,
                     },
                     value,
@@ -834,7 +834,7 @@ impl<'l> Checker<'l> {
                     }
                     "content" => {
                         let pattern = match call.value("pattern") {
-                            Some(Value::PatternName(n)) => n.clone(),
+                            Some(Value::PatternName(n)) => n.to_string(),
                             _ => String::new(),
                         };
                         crate::semantics::program::SourcePart::Content {
@@ -1089,7 +1089,7 @@ impl<'l> Checker<'l> {
             }
             Quantity => {
                 let pattern = match call.value("pattern") {
-                    Some(Value::PatternName(n)) => Some(n.clone()),
+                    Some(Value::PatternName(n)) => Some(n.to_string()),
                     _ => None,
                 };
                 Value::Observable(Box::new(Observable {
@@ -1626,7 +1626,7 @@ impl<'l> Checker<'l> {
             return None;
         }
         Some(Harmonics {
-            connectome: connectome.text.clone(),
+            connectome: connectome.text.to_string(),
             laplacian,
             modes,
             regional_per_region,
@@ -1718,7 +1718,7 @@ impl<'l> Checker<'l> {
                             );
                             continue;
                         }
-                        pattern.name = name.text.clone();
+                        pattern.name = name.text.to_string();
                         pattern.loc = loc(file, *pattern_span);
                         patterns.push(*pattern);
                     }
@@ -1900,7 +1900,7 @@ impl<'l> Checker<'l> {
             };
             let pattern = match (&item.argument, info.name) {
                 (Some(argument), "overlap") => {
-                    if !patterns.contains(&argument.text) {
+                    if !patterns.iter().any(|known| *known == argument.text) {
                         let mut diagnostic = Diagnostic::error(
                             "E0028",
                             file,
@@ -1920,7 +1920,7 @@ impl<'l> Checker<'l> {
                         self.error(diagnostic);
                         continue;
                     }
-                    Some(argument.text.clone())
+                    Some(argument.text.to_string())
                 }
                 (None, "overlap") => {
                     self.error(
@@ -2085,7 +2085,7 @@ impl<'l> Checker<'l> {
                                         .bindings
                                         .iter()
                                         .filter(|(_, b)| b.iter().any(|b| b.warn_unused))
-                                        .map(|(n, _)| n.clone()),
+                                        .map(|(n, _)| n.to_string()),
                                 );
                                 let mut diagnostic = Diagnostic::error(
                                     "E0025",

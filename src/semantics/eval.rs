@@ -167,7 +167,7 @@ impl Checker<'_> {
                         );
                         continue;
                     }
-                    out.push((name.text.clone(), value));
+                    out.push((name.text.to_string(), value));
                 }
                 Value::Record(out)
             }
@@ -285,7 +285,7 @@ impl Checker<'_> {
             let scope = env.module.scope.borrow();
             for (key, bindings) in &scope.bindings {
                 if bindings.iter().any(|b| b.index < env.visible_below) {
-                    candidates.push(key.clone());
+                    candidates.push(key.to_string());
                 }
             }
         }
@@ -330,7 +330,7 @@ impl Checker<'_> {
                     binding.used = true;
                     return binding.value.clone();
                 }
-                let names: Vec<String> = scope.names().cloned().collect();
+                let names: Vec<String> = scope.names().map(str::to_string).collect();
                 drop(scope);
                 let mut diagnostic = Diagnostic::error(
                     "E0023",
@@ -446,7 +446,7 @@ impl Checker<'_> {
             }
         }
         Value::Observable(Box::new(Observable {
-            component: Some(field.text.clone()),
+            component: Some(field.text.to_string()),
             loc: loc(file, span),
             ..observable
         }))
@@ -1345,7 +1345,7 @@ impl Checker<'_> {
             },
             Ty::Keyword(words) => match &expr.kind {
                 ExprKind::Ident(word) if words.contains(&word.as_str()) => {
-                    Some(Value::Text(word.clone()))
+                    Some(Value::Text(word.to_string()))
                 }
                 _ => {
                     self.error(

@@ -2,7 +2,7 @@
 
 use crate::semantics::builtins::Builtin;
 use crate::semantics::program::*;
-use crate::syntax::ast::FunctionDef;
+use crate::syntax::ast::{FunctionDef, Text};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -31,7 +31,7 @@ pub enum Value {
     /// A pattern value, not yet declared in a landscape.
     Pattern(Box<Pattern>),
     /// A pattern declared in the landscape, by name.
-    PatternName(String),
+    PatternName(Text),
     Observable(Box<Observable>),
     /// A statistic or arithmetic on statistics (one side of an expectation).
     Operand(Operand),
@@ -101,7 +101,7 @@ pub struct Module {
 /// nothing for a script's own identifiers, so the map uses rustc's fast hash.
 #[derive(Debug, Default)]
 pub struct Scope {
-    pub bindings: HashMap<String, Vec<Binding>, rustc_hash::FxBuildHasher>,
+    pub bindings: HashMap<Text, Vec<Binding>, rustc_hash::FxBuildHasher>,
     pub count: usize,
 }
 
@@ -128,7 +128,7 @@ impl Scope {
         let index = self.count;
         self.count += 1;
         self.bindings
-            .entry(name.to_string())
+            .entry(Text::from(name))
             // Most names are bound once: a vector of one binding instead of the four a first
             // push reserves.
             .or_insert_with(|| Vec::with_capacity(1))
@@ -141,8 +141,8 @@ impl Scope {
             });
     }
 
-    pub fn names(&self) -> impl Iterator<Item = &String> {
-        self.bindings.keys()
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.bindings.keys().map(Text::as_str)
     }
 }
 

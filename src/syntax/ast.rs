@@ -29,10 +29,15 @@ impl Span {
     }
 }
 
+/// The text of a name or a number as written. Names are short (a few letters on average) and a
+/// large file has hundreds of thousands of them: stored inline up to 24 bytes, they cost no
+/// allocation when the tree is built, copied into values or dropped.
+pub type Text = compact_str::CompactString;
+
 /// A name as written, with its span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Name {
-    pub text: String,
+    pub text: Text,
     pub span: Span,
 }
 
@@ -254,12 +259,12 @@ pub enum ExprKind {
     /// A number with an optional unit, as written: `20 ms`, `0.6`, `50%`.
     Number {
         value: f64,
-        text: String,
+        text: Text,
         unit: Option<Name>,
     },
     String(String),
     Bool(bool),
-    Ident(String),
+    Ident(Text),
     List(Vec<ListItem>),
     Record(Vec<(Name, Expr)>),
     Unary {

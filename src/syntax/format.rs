@@ -244,7 +244,7 @@ impl Printer<'_> {
                     .iter()
                     .map(|p| match &p.default {
                         Some(default) => format!("{} = {}", p.name.text, expr(default)),
-                        None => p.name.text.clone(),
+                        None => p.name.text.to_string(),
                     })
                     .collect();
                 self.out
@@ -306,7 +306,7 @@ impl Printer<'_> {
                 let items: Vec<String> = items
                     .iter()
                     .map(|item| {
-                        let mut text = item.quantity.text.clone();
+                        let mut text = item.quantity.text.to_string();
                         if let Some(argument) = &item.argument {
                             text.push_str(&format!("({})", argument.text));
                         }

@@ -836,7 +836,7 @@ impl Builder {
 
     fn name<R: GrammarRule>(&self, pair: Pair<R>) -> Name {
         Name {
-            text: pair.as_str().to_string(),
+            text: Text::from(pair.as_str()),
             span: self.span(&pair),
         }
     }
@@ -1201,7 +1201,7 @@ impl Builder {
             Rule::quantity => {
                 let mut parts = pair.into_inner();
                 let number = parts.next().expect("number");
-                let text = number.as_str().to_string();
+                let text = Text::from(number.as_str());
                 // The grammar admits only digits, a point and an exponent, which always parse; an
                 // overflow to infinity is caught by the checker.
                 let value = text.parse::<f64>().unwrap_or(f64::INFINITY);
@@ -1213,7 +1213,7 @@ impl Builder {
             }
             Rule::string => ExprKind::String(self.string(pair).value),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
-            Rule::ident => ExprKind::Ident(pair.as_str().to_string()),
+            Rule::ident => ExprKind::Ident(Text::from(pair.as_str())),
             Rule::paren => ExprKind::Paren(Box::new(
                 self.expr(pair.into_inner().next().expect("inner")),
             )),
