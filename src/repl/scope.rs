@@ -88,7 +88,13 @@ impl PromptScope {
 
     /// The names in scope: the script's and the prompt's (sorted, without duplicates).
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.module.scope.borrow().names().map(str::to_string).collect();
+        let mut names: Vec<String> = self
+            .module
+            .scope
+            .borrow()
+            .names()
+            .map(str::to_string)
+            .collect();
         names.sort();
         names
     }

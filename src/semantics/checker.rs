@@ -10,6 +10,7 @@ use crate::semantics::stdlib;
 use crate::semantics::units::{self, Dim};
 use crate::semantics::value::{Module, RangeValue, UserFunction, Value};
 use crate::syntax::ast::*;
+use crate::syntax::parser::StatementSink;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -55,6 +56,32 @@ fn loc(file: FileId, span: Span) -> Loc {
     Loc { file, span }
 }
 
+/// The keyword that starts a landscape statement, whose patterns the main file's statements may
+/// name before it.
+const LANDSCAPE_KEYWORD: &str = "landscape";
+
+/// Checks the main file's statements as the parser hands them over: the patterns of every
+/// landscape statement are declared first, then each statement is checked in order, while the
+/// later parts of a large file are still being parsed.
+struct MainFile<'c, 'l, 'm> {
+    checker: &'c mut Checker<'l>,
+    module: &'m Rc<Module>,
+    path: &'m Path,
+    gathered: &'m mut Gathered,
+}
+
+impl StatementSink for MainFile<'_, '_, '_> {
+    fn early(&mut self, statement: &Statement) {
+        self.checker
+            .declare_patterns(self.module, statement, self.gathered);
+    }
+
+    fn statement(&mut self, statement: &Statement) {
+        self.checker
+            .check_statement(self.module, statement, self.path, true, self.gathered);
+    }
+}
+
 impl<'l> Checker<'l> {
     pub fn new(loader: &'l dyn Loader) -> Checker<'l> {
         Checker {
@@ -91,19 +118,47 @@ impl<'l> Checker<'l> {
             display_name: name.to_string(),
             scope: Default::default(),
         });
-        let parsed = match crate::syntax::parse(file, text) {
+        self.loading.push((key_of_path(path), name.to_string()));
+        let before = (
+            self.diagnostics.len(),
+            self.reported.clone(),
+            self.steps,
+            self.budget_exceeded,
+        );
+        let mut gathered = Gathered::default();
+        let parsed = crate::syntax::parser::parse_streaming(
+            file,
+            text,
+            LANDSCAPE_KEYWORD,
+            &mut MainFile {
+                checker: self,
+                module: &module,
+                path,
+                gathered: &mut gathered,
+            },
+        );
+        self.loading.pop();
+        let parsed = match parsed {
             Ok(parsed) => parsed,
             Err(errors) => {
+                // The statements checked before the syntax error was found are forgotten: a file
+                // with syntax errors reports those alone, as if nothing had been checked.
+                let (diagnostics, reported, steps, budget_exceeded) = before;
+                self.diagnostics.truncate(diagnostics);
+                self.reported = reported;
+                self.steps = steps;
+                self.budget_exceeded = budget_exceeded;
                 for error in errors {
                     self.error(error);
                 }
-                return (None, module);
+                let unchecked = Rc::new(Module {
+                    file,
+                    display_name: name.to_string(),
+                    scope: Default::default(),
+                });
+                return (None, unchecked);
             }
         };
-        self.loading.push((key_of_path(path), name.to_string()));
-        let mut gathered = Gathered::default();
-        self.check_statements(&module, &parsed, path, true, &mut gathered);
-        self.loading.pop();
         self.warn_unused(&module);
         let program = self.assemble(file, &parsed, gathered);
         if self.diagnostics.iter().any(Diagnostic::is_error) {
@@ -208,186 +263,193 @@ impl<'l> Checker<'l> {
         }
     }
 
-    fn check_statements(
+    /// Declares the patterns of a landscape statement of the main file. Patterns are visible by
+    /// name everywhere in the main file (sources refer to them as content and may come before the
+    /// landscape block), so this runs for every landscape statement before any statement is
+    /// checked.
+    fn declare_patterns(
         &mut self,
         module: &Rc<Module>,
-        parsed: &File,
+        statement: &Statement,
+        gathered: &mut Gathered,
+    ) {
+        let StatementKind::Landscape { settings, .. } = &statement.kind else {
+            return;
+        };
+        let file = module.file;
+        for setting in settings {
+            if let Setting::Pattern { name, .. } = setting
+                && !gathered
+                    .declared_patterns
+                    .iter()
+                    .any(|known| *known == name.text)
+            {
+                gathered.declared_patterns.push(name.text.to_string());
+                if builtins::builtin(&name.text).is_some()
+                    || builtins::quantity(&name.text).is_some()
+                {
+                    self.error(
+                        Diagnostic::warning(
+                            "W0002",
+                            file,
+                            name.span,
+                            format!("pattern `{}` shadows a builtin of the same name", name.text),
+                        )
+                        .with_label(name.span, "shadows the builtin")
+                        .with_help("rename the pattern to keep the builtin usable"),
+                    );
+                }
+                module.scope.borrow_mut().insert(
+                    &name.text,
+                    Value::PatternName(name.text.clone()),
+                    loc(file, name.span),
+                    false,
+                );
+            }
+        }
+    }
+
+    /// Checks one statement of a file, in order: names it binds become visible to the statements
+    /// after it, and what the main file declares is gathered for its program.
+    fn check_statement(
+        &mut self,
+        module: &Rc<Module>,
+        statement: &Statement,
         path: &Path,
         is_main: bool,
         gathered: &mut Gathered,
     ) {
         let file = module.file;
-        // Landscape patterns are visible by name everywhere in the main file (sources refer to them
-        // as content and may come before the landscape block).
-        if is_main {
-            for statement in &parsed.statements {
-                if let StatementKind::Landscape { settings, .. } = &statement.kind {
-                    for setting in settings {
-                        if let Setting::Pattern { name, .. } = setting
-                            && !gathered.declared_patterns.iter().any(|known| *known == name.text)
-                        {
-                            gathered.declared_patterns.push(name.text.to_string());
-                            if builtins::builtin(&name.text).is_some()
-                                || builtins::quantity(&name.text).is_some()
-                            {
-                                self.error(
-                                    Diagnostic::warning(
-                                        "W0002",
-                                        file,
-                                        name.span,
-                                        format!(
-                                            "pattern `{}` shadows a builtin of the same name",
-                                            name.text
-                                        ),
-                                    )
-                                    .with_label(name.span, "shadows the builtin")
-                                    .with_help("rename the pattern to keep the builtin usable"),
-                                );
-                            }
-                            module.scope.borrow_mut().insert(
-                                &name.text,
-                                Value::PatternName(name.text.clone()),
-                                loc(file, name.span),
-                                false,
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        for statement in &parsed.statements {
-            let span = statement.span;
-            let definition_only = matches!(
-                statement.kind,
-                StatementKind::Use(_) | StatementKind::Let { .. } | StatementKind::Function(_)
+        let span = statement.span;
+        let definition_only = matches!(
+            statement.kind,
+            StatementKind::Use(_) | StatementKind::Let { .. } | StatementKind::Function(_)
+        );
+        if !is_main && !definition_only {
+            self.error(
+                Diagnostic::error(
+                    "E0014",
+                    file,
+                    span,
+                    "an imported module may contain only `use`, `let` and `fn`",
+                )
+                .with_label(span, "not allowed in a module")
+                .with_help("experiment statements belong in the main script"),
             );
-            if !is_main && !definition_only {
-                self.error(
-                    Diagnostic::error(
-                        "E0014",
-                        file,
-                        span,
-                        "an imported module may contain only `use`, `let` and `fn`",
-                    )
-                    .with_label(span, "not allowed in a module")
-                    .with_help("experiment statements belong in the main script"),
-                );
-                continue;
+            return;
+        }
+        match &statement.kind {
+            StatementKind::Use(use_statement) => self.check_use(module, use_statement, path, span),
+            StatementKind::Let { name, value } => {
+                let mut env = self.env(module);
+                let mut result = self.eval(&mut env, value);
+                if is_main && let Some(replacement) = self.overrides.get(name.text.as_str()) {
+                    result = replacement.clone();
+                }
+                if is_main && let Some(text) = self.override_texts.get(name.text.as_str()).cloned()
+                {
+                    result = self.eval_text(module, "<repl>", &text);
+                }
+                self.bind(module, name, result, true);
             }
-            match &statement.kind {
-                StatementKind::Use(use_statement) => {
-                    self.check_use(module, use_statement, path, span)
+            StatementKind::Function(def) => self.check_function(module, def),
+            StatementKind::Experiment { title, settings } => {
+                if self.singleton(gathered, "experiment", file, span) {
+                    gathered.experiment = self.experiment(module, title, settings, span);
                 }
-                StatementKind::Let { name, value } => {
+            }
+            StatementKind::Connectome { name, value } => {
+                let mut env = self.env(module);
+                let result = self.eval(&mut env, value);
+                let bound = match result {
+                    Value::Connectome(connectome) => {
+                        gathered.connectomes.push(NamedConnectome {
+                            name: name.text.to_string(),
+                            value: (*connectome).clone(),
+                        });
+                        Value::Connectome(connectome)
+                    }
+                    Value::Unknown => Value::Unknown,
+                    other => {
+                        self.expected(file, value.span, "a connectome", &other);
+                        Value::Unknown
+                    }
+                };
+                self.bind(module, name, bound, false);
+            }
+            StatementKind::Harmonics {
+                connectome,
+                settings,
+            } => {
+                if self.singleton(gathered, "harmonics", file, span) {
+                    gathered.harmonics = self.harmonics(module, connectome, settings, span);
+                }
+            }
+            StatementKind::Sinks { settings } => {
+                if self.singleton(gathered, "sinks", file, span) {
+                    gathered.sinks = self.sinks(module, settings, span);
+                }
+            }
+            StatementKind::Cooling { value } => {
+                if self.singleton(gathered, "cooling", file, span) {
                     let mut env = self.env(module);
-                    let mut result = self.eval(&mut env, value);
-                    if is_main && let Some(replacement) = self.overrides.get(name.text.as_str()) {
-                        result = replacement.clone();
-                    }
-                    if is_main && let Some(text) = self.override_texts.get(name.text.as_str()).cloned() {
-                        result = self.eval_text(module, "<repl>", &text);
-                    }
-                    self.bind(module, name, result, true);
-                }
-                StatementKind::Function(def) => self.check_function(module, def),
-                StatementKind::Experiment { title, settings } => {
-                    if self.singleton(gathered, "experiment", file, span) {
-                        gathered.experiment = self.experiment(module, title, settings, span);
+                    match self.eval(&mut env, value) {
+                        Value::Curve(curve) => gathered.cooling = Some(*curve),
+                        Value::Unknown => {}
+                        other => self.expected(file, value.span, "a cooling curve", &other),
                     }
                 }
-                StatementKind::Connectome { name, value } => {
-                    let mut env = self.env(module);
-                    let result = self.eval(&mut env, value);
-                    let bound = match result {
-                        Value::Connectome(connectome) => {
-                            gathered.connectomes.push(NamedConnectome {
-                                name: name.text.to_string(),
-                                value: (*connectome).clone(),
-                            });
-                            Value::Connectome(connectome)
-                        }
-                        Value::Unknown => Value::Unknown,
-                        other => {
-                            self.expected(file, value.span, "a connectome", &other);
-                            Value::Unknown
-                        }
-                    };
-                    self.bind(module, name, bound, false);
-                }
-                StatementKind::Harmonics {
-                    connectome,
-                    settings,
-                } => {
-                    if self.singleton(gathered, "harmonics", file, span) {
-                        gathered.harmonics = self.harmonics(module, connectome, settings, span);
+            }
+            StatementKind::Source { name, value } => {
+                let mut env = self.env(module);
+                let result = self.eval(&mut env, value);
+                let bound = match result {
+                    Value::Source(source) => {
+                        gathered.sources.push(NamedSource {
+                            name: name.text.to_string(),
+                            source: Source::clone(&source),
+                            loc: loc(file, span),
+                        });
+                        Value::Source(source)
                     }
-                }
-                StatementKind::Sinks { settings } => {
-                    if self.singleton(gathered, "sinks", file, span) {
-                        gathered.sinks = self.sinks(module, settings, span);
+                    Value::Unknown => Value::Unknown,
+                    other => {
+                        self.expected(file, value.span, "a source", &other);
+                        Value::Unknown
                     }
+                };
+                self.bind(module, name, bound, false);
+            }
+            StatementKind::Landscape { level, settings } => {
+                if self.singleton(gathered, "landscape", file, span) {
+                    gathered.landscape = self.landscape(module, level, settings, span);
                 }
-                StatementKind::Cooling { value } => {
-                    if self.singleton(gathered, "cooling", file, span) {
-                        let mut env = self.env(module);
-                        match self.eval(&mut env, value) {
-                            Value::Curve(curve) => gathered.cooling = Some(*curve),
-                            Value::Unknown => {}
-                            other => self.expected(file, value.span, "a cooling curve", &other),
-                        }
-                    }
+            }
+            StatementKind::Record {
+                every,
+                items,
+                destination,
+            } => {
+                if self.singleton(gathered, "record", file, span) {
+                    gathered.record = self.record(
+                        module,
+                        every,
+                        items,
+                        destination,
+                        span,
+                        &gathered.declared_patterns,
+                    );
                 }
-                StatementKind::Source { name, value } => {
-                    let mut env = self.env(module);
-                    let result = self.eval(&mut env, value);
-                    let bound = match result {
-                        Value::Source(source) => {
-                            gathered.sources.push(NamedSource {
-                                name: name.text.to_string(),
-                                source: Source::clone(&source),
-                                loc: loc(file, span),
-                            });
-                            Value::Source(source)
-                        }
-                        Value::Unknown => Value::Unknown,
-                        other => {
-                            self.expected(file, value.span, "a source", &other);
-                            Value::Unknown
-                        }
-                    };
-                    self.bind(module, name, bound, false);
+            }
+            StatementKind::Expect { condition } => {
+                let mut env = self.env(module);
+                if let Some(expectation) = self.expectation(&mut env, condition) {
+                    gathered.expectations.push(expectation);
                 }
-                StatementKind::Landscape { level, settings } => {
-                    if self.singleton(gathered, "landscape", file, span) {
-                        gathered.landscape = self.landscape(module, level, settings, span);
-                    }
-                }
-                StatementKind::Record {
-                    every,
-                    items,
-                    destination,
-                } => {
-                    if self.singleton(gathered, "record", file, span) {
-                        gathered.record = self.record(
-                            module,
-                            every,
-                            items,
-                            destination,
-                            span,
-                            &gathered.declared_patterns,
-                        );
-                    }
-                }
-                StatementKind::Expect { condition } => {
-                    let mut env = self.env(module);
-                    if let Some(expectation) = self.expectation(&mut env, condition) {
-                        gathered.expectations.push(expectation);
-                    }
-                }
-                StatementKind::Scenario { title, items } => {
-                    if let Some(scenario) = self.scenario(module, title, items, span, gathered) {
-                        gathered.scenarios.push(scenario);
-                    }
+            }
+            StatementKind::Scenario { title, items } => {
+                if let Some(scenario) = self.scenario(module, title, items, span, gathered) {
+                    gathered.scenarios.push(scenario);
                 }
             }
         }
@@ -647,7 +709,12 @@ impl<'l> Checker<'l> {
                 match found {
                     Some(value) => self.bind(module, name, value, false),
                     None => {
-                        let names: Vec<String> = imported.scope.borrow().names().map(str::to_string).collect();
+                        let names: Vec<String> = imported
+                            .scope
+                            .borrow()
+                            .names()
+                            .map(str::to_string)
+                            .collect();
                         let mut diagnostic = Diagnostic::error(
                             "E0005",
                             file,
@@ -720,7 +787,9 @@ impl<'l> Checker<'l> {
         });
         self.loading.push((key.to_string(), display.to_string()));
         let mut ignored = Gathered::default();
-        self.check_statements(&module, &parsed, path, false, &mut ignored);
+        for statement in &parsed.statements {
+            self.check_statement(&module, statement, path, false, &mut ignored);
+        }
         self.loading.pop();
         self.modules.insert(key.to_string(), module.clone());
         Some(module)

@@ -155,7 +155,7 @@ impl Checker<'_> {
                 let mut out: Vec<(String, Value)> = Vec::new();
                 for (name, value_expr) in fields {
                     let value = self.eval(env, value_expr);
-                    if out.iter().any(|(existing, _)| existing == &name.text) {
+                    if out.iter().any(|(existing, _)| *existing == name.text) {
                         self.error(
                             Diagnostic::error(
                                 "E0012",
@@ -346,7 +346,7 @@ impl Checker<'_> {
                 Value::Unknown
             }
             Value::Record(fields) => {
-                if let Some((_, value)) = fields.iter().find(|(name, _)| name == &field.text) {
+                if let Some((_, value)) = fields.iter().find(|(name, _)| *name == field.text) {
                     return value.clone();
                 }
                 let mut diagnostic = Diagnostic::error(

@@ -208,6 +208,44 @@ mod tests {
 
     const HEADER: &str = "experiment \"t\" {\n  seed 1\n  dt 10 ms\n  duration 1 h\n}\nconnectome c = ring(nodes: 10)\n";
 
+    /// A script large enough to be parsed on several threads and checked while it is parsed
+    /// (see `syntax::parser::parse_streaming`), with a source that names a pattern declared by a
+    /// landscape near its end, and more than a parsing batch (16 KB) after the landscape.
+    fn large_script(with_error_at_the_end: &str) -> String {
+        let mut text = format!(
+            "{HEADER}use std.sources\nsource k = sources.trauma(at: 10 min, pattern: hurt)\n"
+        );
+        for index in 0..12_000 {
+            text.push_str(&format!("let _v{index} = {index} s + 1 min\n"));
+        }
+        text.push_str("landscape on nodes {\n  pattern hurt = random(seed: 1)\n}\n");
+        for index in 0..2_000 {
+            text.push_str(&format!("let _w{index} = {index} Hz\n"));
+        }
+        text.push_str(with_error_at_the_end);
+        text
+    }
+
+    #[test]
+    fn a_large_script_sees_a_pattern_declared_after_its_use() {
+        let text = large_script("");
+        assert!(text.len() > 256 * 1024);
+        let checked = check(&text);
+        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+        assert!(checked.program.is_some());
+    }
+
+    /// The statements checked before the parser reaches a syntax error near the end leave no
+    /// trace: the file reports its syntax error alone, as a small file does.
+    #[test]
+    fn a_large_script_with_a_syntax_error_reports_that_alone() {
+        let text = large_script("let _u = unknown_name * 2\nlet = 1\n");
+        let with_error_first = format!("let _early = also_unknown\n{text}");
+        for text in [text, with_error_first] {
+            assert_eq!(codes(&text), ["E0001"]);
+        }
+    }
+
     #[test]
     fn dimension_errors_label_both_operands() {
         let checked = check("let _x = 2 Hz + 3 s\n");

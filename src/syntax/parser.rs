@@ -171,9 +171,43 @@ same_rules!(
 pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
     guard::check_text(file, text).map_err(|d| vec![d])?;
     guard::check_nesting(file, text).map_err(|d| vec![d])?;
-    if let Some(parsed) = parse_fast(file, text) {
-        return Ok(parsed);
+    match parse_fast(file, text) {
+        Some(parsed) => Ok(parsed),
+        None => parse_reporting_errors(file, text),
     }
+}
+
+/// Receives a file's statements while [`parse_streaming`] parses it.
+pub trait StatementSink {
+    /// Receives, in file order and before any statement goes to [`StatementSink::statement`],
+    /// every statement in whose text the early word given to [`parse_streaming`] occurs (and
+    /// possibly others).
+    fn early(&mut self, statement: &Statement);
+    /// Receives every statement of the file, in file order.
+    fn statement(&mut self, statement: &Statement);
+}
+
+/// Parses a whole file like [`parse`] and hands its statements to `sink` as they are ready: while
+/// the sink works on the first statements of a large file, the pool's threads parse the later
+/// ones (see [`parse_fast`]). Statements containing `early_word` go to the sink first (see
+/// [`StatementSink`]). When the file has a syntax error the result is `Err`, and the sink may have
+/// seen some statements before the error was found: what it made of them is to be dropped.
+pub fn parse_streaming(
+    file: FileId,
+    text: &str,
+    early_word: &str,
+    sink: &mut dyn StatementSink,
+) -> Result<File, Vec<Diagnostic>> {
+    guard::check_text(file, text).map_err(|d| vec![d])?;
+    guard::check_nesting(file, text).map_err(|d| vec![d])?;
+    match parse_fast_into(file, text, threads_for(text), Some(early_word), sink) {
+        Some(parsed) => Ok(parsed),
+        None => parse_reporting_errors(file, text),
+    }
+}
+
+/// Parses a file that the fast grammar refused with the reference grammar, for its messages.
+fn parse_reporting_errors(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
     match parse_chunk(file, text, 0, text.len(), false) {
         Ok(parsed) => Ok(parsed),
         Err(first) => {
@@ -242,60 +276,92 @@ pub fn parse_expression(file: FileId, text: &str) -> Result<Expr, Diagnostic> {
 /// of growing to tens of megabytes for a large file. A cut never changes the tree: no rule
 /// continues a complete statement with a word at the start of a line, and a cut inside brackets
 /// leaves a batch that does not parse, so the whole file goes to the reference grammar. The
-/// batches of a large file are shared out among threads ([`parse_fast_on`]).
+/// batches of a large file are parsed on all cores ([`parse_fast_into`]).
 #[doc(hidden)]
 pub fn parse_fast(file: FileId, text: &str) -> Option<File> {
-    /// A file smaller than this per thread stays on the calling thread: starting a thread costs
-    /// more than parsing a small file.
-    const BYTES_PER_THREAD: usize = 128 * 1024;
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    parse_fast_on(file, text, cores.min(text.len() / BYTES_PER_THREAD))
+    parse_fast_into(file, text, threads_for(text), None, &mut IgnoreStatements)
 }
 
-/// [`parse_fast`] on at most `threads` threads. The batches are independent and their
-/// statements are joined in file order, so the tree is the same whatever the number of threads.
-fn parse_fast_on(file: FileId, text: &str, threads: usize) -> Option<File> {
-    let batches = fast_batches(text);
+/// How many threads parse `text`: a file smaller than 128 KB per thread stays on fewer threads,
+/// because handing a batch to another thread costs more than parsing a small one.
+fn threads_for(text: &str) -> usize {
+    const BYTES_PER_THREAD: usize = 128 * 1024;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    cores.min(text.len() / BYTES_PER_THREAD).max(1)
+}
+
+/// [`parse_fast`] on at most `threads` threads (the calling one and the pool's), handing the
+/// statements to `sink` on the calling thread, those of the batches where `early_word` occurs
+/// first. Batches are started in file order by whichever thread is free, and their statements
+/// are joined in file order, so the tree is the same whatever the number of threads.
+fn parse_fast_into(
+    file: FileId,
+    text: &str,
+    threads: usize,
+    early_word: Option<&str>,
+    sink: &mut dyn StatementSink,
+) -> Option<File> {
+    let batches: Arc<[std::ops::Range<usize>]> = fast_batches(text).into();
     if let Some(largest) = batches.iter().map(|batch| batch.len()).max() {
         set_call_limit(&text[..largest]);
     }
-    let groups = contiguous_groups(&batches, text.len(), threads);
-    let parts = match groups.split_first() {
-        None => vec![parse_group(file, text, &[])],
-        Some((first, [])) => vec![parse_group(file, text, first)],
-        Some((first, rest)) => {
-            // The pool's threads outlive this call, so they get their own copy of the text.
-            let shared: Arc<str> = Arc::from(text);
-            let beside = rest
-                .iter()
-                .map(|group| {
-                    let text = Arc::clone(&shared);
-                    let group = group.to_vec();
-                    Box::new(move || parse_group(file, &text, &group)) as Box<_>
-                })
-                .collect();
-            workers::run_beside(beside, || parse_group(file, text, first))
+    let early = early_word.map_or_else(Vec::new, |word| batches_holding(&batches, text, word));
+    let helpers = threads.clamp(1, batches.len().max(1)) - 1;
+    // The pool's threads outlive this call, so they read their own copy of the text.
+    let shared: Arc<str> = Arc::from(text);
+    let parse_batch = {
+        let batches = Arc::clone(&batches);
+        move |index: usize| {
+            let batch = batches[index].clone();
+            let pairs = fast::FastParser::parse(fast::Rule::file, &shared[batch.clone()]).ok()?;
+            let mut statements = Vec::new();
+            build_statements(file, batch.start, pairs, &mut statements).ok()?;
+            Some(statements)
         }
     };
-    let mut statements = Vec::with_capacity(parts.iter().flatten().map(Vec::len).sum());
-    for part in parts {
-        statements.extend(part?);
-    }
-    Some(File { statements })
+    workers::make_in_order(batches.len(), helpers, parse_batch, |take| {
+        let mut parts: Vec<Option<Vec<Statement>>> = (0..batches.len()).map(|_| None).collect();
+        for &index in &early {
+            let part = take(index)?;
+            for statement in &part {
+                sink.early(statement);
+            }
+            parts[index] = Some(part);
+        }
+        for (index, slot) in parts.iter_mut().enumerate() {
+            let part = match slot.take() {
+                Some(part) => part,
+                None => take(index)?,
+            };
+            for statement in &part {
+                sink.statement(statement);
+            }
+            *slot = Some(part);
+        }
+        Some(File {
+            statements: parts.into_iter().flatten().flatten().collect(),
+        })
+    })
 }
 
-/// Parses the batches `group` of `text` with the fast grammar; `None` when one does not parse.
-fn parse_group(
-    file: FileId,
-    text: &str,
-    group: &[std::ops::Range<usize>],
-) -> Option<Vec<Statement>> {
-    let mut statements = Vec::new();
-    for batch in group {
-        let pairs = fast::FastParser::parse(fast::Rule::file, &text[batch.clone()]).ok()?;
-        build_statements(file, batch.start, pairs, &mut statements).ok()?;
+/// The indices of the batches in which `word` occurs, in order.
+fn batches_holding(batches: &[std::ops::Range<usize>], text: &str, word: &str) -> Vec<usize> {
+    let mut holding: Vec<usize> = Vec::new();
+    for (offset, _) in text.match_indices(word) {
+        let index = batches.partition_point(|batch| batch.end <= offset);
+        if holding.last() != Some(&index) {
+            holding.push(index);
+        }
     }
-    Some(statements)
+    holding
+}
+
+/// A sink for a parse whose statements are only wanted at the end.
+struct IgnoreStatements;
+
+impl StatementSink for IgnoreStatements {
+    fn early(&mut self, _: &Statement) {}
+    fn statement(&mut self, _: &Statement) {}
 }
 
 /// The batches of whole statements that the fast grammar parses one at a time: cut at statement
@@ -314,36 +380,6 @@ fn fast_batches(text: &str) -> Vec<std::ops::Range<usize>> {
         batch_start = end;
     }
     batches
-}
-
-/// Splits the batches into at most `threads` contiguous, non-empty groups of about equal size
-/// (fewer when a large batch covers more than one share).
-fn contiguous_groups(
-    batches: &[std::ops::Range<usize>],
-    total: usize,
-    threads: usize,
-) -> Vec<&[std::ops::Range<usize>]> {
-    let threads = threads.clamp(1, batches.len().max(1));
-    let mut groups = Vec::with_capacity(threads);
-    let mut rest = batches;
-    for thread in 0..threads {
-        if rest.is_empty() {
-            break;
-        }
-        // Cut where the bytes parsed so far pass this thread's share of the whole.
-        let share_end = total * (thread + 1) / threads;
-        let take = if thread + 1 == threads {
-            rest.len()
-        } else {
-            rest.iter()
-                .position(|batch| batch.end >= share_end)
-                .map_or(rest.len(), |index| index + 1)
-        };
-        let (group, tail) = rest.split_at(take);
-        groups.push(group);
-        rest = tail;
-    }
-    groups
 }
 
 /// Parses with the reference grammar alone, without messages: the counterpart of [`parse_fast`]
@@ -1438,8 +1474,8 @@ mod tests {
         assert!(parse_fast(FileId(0), texts[2]).is_some());
     }
 
-    /// A file of many batches gives the reference grammar's tree on any number of threads,
-    /// whether the groups fall evenly or not, and one bad batch sends the whole file back.
+    /// A file of many batches gives the reference grammar's tree on any number of threads, and
+    /// one bad batch sends the whole file back.
     #[test]
     fn parallel_fast_parse_matches_the_reference_on_any_number_of_threads() {
         let block =
@@ -1447,18 +1483,70 @@ mod tests {
         let text = block.repeat(2_000);
         let reference = parse_reference(FileId(0), &text).expect("the reference grammar parses");
         assert!(fast_batches(&text).len() > 4);
+        let on = |text: &str, threads| {
+            parse_fast_into(FileId(0), text, threads, None, &mut IgnoreStatements)
+        };
         for threads in [0, 1, 2, 3, 7, 10_000] {
             assert_eq!(
-                parse_fast_on(FileId(0), &text, threads).as_ref(),
+                on(&text, threads).as_ref(),
                 Some(&reference),
                 "{threads} threads"
             );
         }
-        // A batch larger than a thread's share leaves no empty group (no idle thread started).
-        let lopsided = [0..10, 10..1000];
-        assert_eq!(contiguous_groups(&lopsided, 1000, 2), vec![&lopsided[..]]);
         let broken = format!("{text}let = 1\n{text}");
-        assert_eq!(parse_fast_on(FileId(0), &broken, 3), None);
+        for threads in [1, 3] {
+            assert_eq!(on(&broken, threads), None, "{threads} threads");
+        }
+    }
+
+    /// Records what a streamed parse hands over, and in which order.
+    #[derive(Default)]
+    struct Recorder {
+        early: Vec<Span>,
+        statements: Vec<Span>,
+        early_after_statements: bool,
+    }
+
+    impl StatementSink for Recorder {
+        fn early(&mut self, statement: &Statement) {
+            self.early_after_statements |= !self.statements.is_empty();
+            self.early.push(statement.span);
+        }
+        fn statement(&mut self, statement: &Statement) {
+            self.statements.push(statement.span);
+        }
+    }
+
+    /// Every statement reaches the sink once, in file order, and the statements holding the early
+    /// word (here a landscape near the end of a large file) reach it before any other.
+    #[test]
+    fn a_streamed_parse_hands_over_every_statement_in_order_the_early_ones_first() {
+        let block = "let a = 1 s + f(x: [1, 2], y: 3 Hz)\nexpect mean(v) > 0\n";
+        let landscape = "landscape on regions {\n  pattern calm = regions(\"A\")\n}\n";
+        let text = format!("{}{landscape}{}", block.repeat(6_000), block.repeat(100));
+        for threads in [1, 2, 5] {
+            let mut recorder = Recorder::default();
+            let parsed =
+                parse_fast_into(FileId(0), &text, threads, Some("landscape"), &mut recorder)
+                    .expect("parses");
+            let spans: Vec<Span> = parsed.statements.iter().map(|s| s.span).collect();
+            assert_eq!(recorder.statements, spans, "{threads} threads");
+            assert!(!recorder.early_after_statements);
+            let landscape_span = parsed
+                .statements
+                .iter()
+                .find(|s| matches!(s.kind, StatementKind::Landscape { .. }))
+                .expect("the landscape is parsed")
+                .span;
+            assert!(recorder.early.contains(&landscape_span));
+            assert!(
+                recorder.early.len() < spans.len() / 10,
+                "only the batch holding the word"
+            );
+        }
+        let mut recorder = Recorder::default();
+        let broken = format!("{text}let = 1\n");
+        assert!(parse_streaming(FileId(0), &broken, "landscape", &mut recorder).is_err());
     }
 
     /// pest is built without its stack guard (see `Cargo.toml`), so the nesting limit is what

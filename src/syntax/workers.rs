@@ -12,6 +12,7 @@
 //! caller's work, or could not be started), it runs the task itself.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
@@ -47,6 +48,130 @@ pub fn run_beside<T: Send + 'static>(beside: Vec<Work<T>>, here: impl FnOnce() -
         results.push(task.wait());
     }
     results
+}
+
+/// Makes the items `0..count` with `make`, on the calling thread and on up to `helpers` pool
+/// threads, always starting the lowest item nobody has started; `consume` runs on the calling
+/// thread meanwhile and takes the items through the function it is given, each at most once and
+/// in any order. Taking an item that is not made yet makes other items while there are any left
+/// to start, and waits otherwise. Once an item cannot be made (`make` gives `None`), nobody starts
+/// another and taking any item not yet made gives `None`.
+pub fn make_in_order<T, R>(
+    count: usize,
+    helpers: usize,
+    make: impl Fn(usize) -> Option<T> + Send + Sync + 'static,
+    consume: impl FnOnce(&mut dyn FnMut(usize) -> Option<T>) -> R,
+) -> R
+where
+    T: Send + 'static,
+{
+    let board = Arc::new(Board {
+        count,
+        next: AtomicUsize::new(0),
+        failed: AtomicBool::new(false),
+        items: Mutex::new((0..count).map(|_| Slot::Pending).collect()),
+        ready: Condvar::new(),
+        make: Box::new(make),
+    });
+    let beside = (0..helpers)
+        .map(|_| {
+            let board = Arc::clone(&board);
+            Box::new(move || board.help()) as Work<()>
+        })
+        .collect();
+    let mut result = None;
+    run_beside(beside, || {
+        result = Some(consume(&mut |index| board.take(index)))
+    });
+    result.expect("`run_beside` runs the caller's share")
+}
+
+/// The items of one [`make_in_order`], shared by the threads that make them.
+struct Board<T> {
+    count: usize,
+    /// The lowest item that nobody has started.
+    next: AtomicUsize,
+    /// Set (under the `items` lock) when an item could not be made.
+    failed: AtomicBool,
+    items: Mutex<Vec<Slot<T>>>,
+    /// Signalled whenever an item is made or fails.
+    ready: Condvar,
+    make: Box<dyn Fn(usize) -> Option<T> + Send + Sync>,
+}
+
+enum Slot<T> {
+    Pending,
+    Made(T),
+    Failed,
+    Taken,
+}
+
+impl<T> Board<T> {
+    /// Starts the lowest item nobody has started, if any is left and none has failed.
+    fn claim(&self) -> Option<usize> {
+        if self.failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        let index = self.next.fetch_add(1, Ordering::Relaxed);
+        (index < self.count).then_some(index)
+    }
+
+    /// Makes item `index` and posts it. A panic in `make` marks the item failed, so that nobody
+    /// waits for it, before it goes on to the caller.
+    fn make_and_post(&self, index: usize) {
+        let (slot, panic) = match catch_unwind(AssertUnwindSafe(|| (self.make)(index))) {
+            Ok(Some(item)) => (Slot::Made(item), None),
+            Ok(None) => (Slot::Failed, None),
+            Err(panic) => (Slot::Failed, Some(panic)),
+        };
+        let mut items = lock(&self.items);
+        if matches!(slot, Slot::Failed) {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        items[index] = slot;
+        drop(items);
+        self.ready.notify_all();
+        if let Some(panic) = panic {
+            resume_unwind(panic);
+        }
+    }
+
+    /// A pool thread's share: makes items until none is left to start.
+    fn help(&self) {
+        while let Some(index) = self.claim() {
+            self.make_and_post(index);
+        }
+    }
+
+    /// Item `index`, once made; makes other items while it waits.
+    fn take(&self, index: usize) -> Option<T> {
+        loop {
+            {
+                let mut items = lock(&self.items);
+                match std::mem::replace(&mut items[index], Slot::Taken) {
+                    Slot::Made(item) => return Some(item),
+                    Slot::Failed => return None,
+                    Slot::Taken => unreachable!("an item is taken at most once"),
+                    Slot::Pending => items[index] = Slot::Pending,
+                }
+            }
+            if let Some(other) = self.claim() {
+                self.make_and_post(other);
+                continue;
+            }
+            // Every item is started: this one is being made on another thread.
+            let mut items = lock(&self.items);
+            while matches!(items[index], Slot::Pending) {
+                if self.failed.load(Ordering::Relaxed) {
+                    return None;
+                }
+                items = self
+                    .ready
+                    .wait(items)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+    }
 }
 
 /// The pool's queue: `None` on a single core, where the caller does all the work, or when no
@@ -159,7 +284,10 @@ mod tests {
             .map(|index| Box::new(move || index * index) as Work<usize>)
             .collect();
         let results = run_beside(beside, || 0);
-        assert_eq!(results, (0..50).map(|index| index * index).collect::<Vec<_>>());
+        assert_eq!(
+            results,
+            (0..50).map(|index| index * index).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -169,16 +297,53 @@ mod tests {
                 scope.spawn(move || {
                     for round in 0..20 {
                         let beside: Vec<Work<usize>> = (1..4)
-                            .map(|index| Box::new(move || caller * 1000 + round * 10 + index) as Work<usize>)
+                            .map(|index| {
+                                Box::new(move || caller * 1000 + round * 10 + index) as Work<usize>
+                            })
                             .collect();
                         let results = run_beside(beside, || caller * 1000 + round * 10);
-                        let expected: Vec<usize> =
-                            (0..4).map(|index| caller * 1000 + round * 10 + index).collect();
+                        let expected: Vec<usize> = (0..4)
+                            .map(|index| caller * 1000 + round * 10 + index)
+                            .collect();
                         assert_eq!(results, expected);
                     }
                 });
             }
         });
+    }
+
+    #[test]
+    fn items_are_taken_in_any_order_whoever_makes_them() {
+        for helpers in [0, 1, 3] {
+            let taken = make_in_order(
+                100,
+                helpers,
+                |index| Some(index * 3),
+                |take| {
+                    let mut taken = vec![take(57), take(3)];
+                    taken.extend((0..100).filter(|&i| i != 57 && i != 3).map(&mut *take));
+                    taken
+                },
+            );
+            let mut expected = vec![Some(171), Some(9)];
+            expected.extend((0..100).filter(|&i| i != 57 && i != 3).map(|i| Some(i * 3)));
+            assert_eq!(taken, expected, "{helpers} helpers");
+        }
+    }
+
+    #[test]
+    fn an_item_that_cannot_be_made_fails_every_item_not_yet_made() {
+        for helpers in [0, 1, 3] {
+            let taken = make_in_order(
+                1000,
+                helpers,
+                |index| (index != 10).then_some(index),
+                |take| (0..1000).map(&mut *take).collect::<Vec<_>>(),
+            );
+            assert_eq!(&taken[..10], &(0..10).map(Some).collect::<Vec<_>>()[..]);
+            assert_eq!(taken[10], None);
+            assert!(taken[11..].iter().any(Option::is_none), "{helpers} helpers");
+        }
     }
 
     #[test]
