@@ -1,15 +1,14 @@
 //! Threads that parse a large file's batches beside the calling thread (see
-//! `parser::parse_fast_on`), started on first use and kept for the life of the process.
+//! `parser::parse_fast_into`), started on first use and kept for the life of the process, so
+//! that a process that parses many files (the REPL, a scenario sweep, a benchmark's loop) neither
+//! starts threads for each nor hands each new thread a fresh heap to fill.
 //!
-//! Starting threads for every parse costs little time by itself, but each new thread gets a fresh
-//! heap from the allocator: the memory a parse uses (pest's token queues, the tree's nodes) then
-//! comes from pages that the system must fault in and zero again. In a process that parses many
-//! files (the REPL, a scenario sweep, a benchmark's loop) that was a fifth of a check's time. A
-//! kept thread reuses its heap.
-//!
-//! A task handed to the pool is never waited for in vain: when the caller has finished its own
-//! share and finds a task that no pool thread has started (the pool is busy with another
-//! caller's work, or could not be started), it runs the task itself.
+//! [`make_in_order`] is what the parser uses: the calling thread and the pool's threads start the
+//! batches in file order, and the caller takes each batch's statements as soon as they are ready
+//! (to check them while later batches are still being parsed). Work handed to the pool is never
+//! waited for in vain: a caller that needs a batch nobody has started parses it itself, and a task
+//! that no pool thread has started when the caller is done (the pool is busy with another caller's
+//! work, or could not be started) runs on the caller.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -35,7 +34,10 @@ pub fn run_beside<T: Send + 'static>(beside: Vec<Work<T>>, here: impl FnOnce() -
             })
         })
         .collect();
-    if let Some(queue) = pool() {
+    // A call with nothing to hand over does not start the pool.
+    if !tasks.is_empty()
+        && let Some(queue) = pool()
+    {
         for task in &tasks {
             // A pool whose threads are gone leaves the task waiting, and the caller runs it.
             let _ = queue.send(Arc::clone(task) as Arc<dyn Runnable>);
