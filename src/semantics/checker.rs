@@ -124,6 +124,7 @@ impl<'l> Checker<'l> {
             self.reported.clone(),
             self.steps,
             self.budget_exceeded,
+            self.modules.clone(),
         );
         let mut gathered = Gathered::default();
         let parsed = crate::syntax::parser::parse_streaming(
@@ -143,11 +144,14 @@ impl<'l> Checker<'l> {
             Err(errors) => {
                 // The statements checked before the syntax error was found are forgotten: a file
                 // with syntax errors reports those alone, as if nothing had been checked.
-                let (diagnostics, reported, steps, budget_exceeded) = before;
+                let (diagnostics, reported, steps, budget_exceeded, modules) = before;
                 self.diagnostics.truncate(diagnostics);
                 self.reported = reported;
                 self.steps = steps;
                 self.budget_exceeded = budget_exceeded;
+                // Imports loaded meanwhile are loaded again, with their diagnostics, when the
+                // file is fixed or when the prompt uses them.
+                self.modules = modules;
                 for error in errors {
                     self.error(error);
                 }

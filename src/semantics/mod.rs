@@ -246,6 +246,31 @@ mod tests {
         }
     }
 
+    /// After a check that a late syntax error cut short, an import it had loaded is loaded again
+    /// when the prompt uses it, with its own errors, as if it had never been loaded.
+    #[test]
+    fn a_check_cut_short_by_a_syntax_error_keeps_no_imports() {
+        let mut loader = MemoryLoader::default();
+        loader
+            .files
+            .insert("lib.anneal".into(), b"let odd = 2 Hz + 3 s\n".to_vec());
+        let text = format!("use \"lib.anneal\" as lib\n{}", large_script("let = 1\n"));
+        let mut checker = checker::Checker::new(&loader);
+        let path = Path::new("main.anneal");
+        let (program, module) = checker.check_main_module("main.anneal", path, &text);
+        assert!(program.is_none());
+        let codes: Vec<&str> = checker.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["E0001"]);
+        checker.diagnostics.clear();
+        let file = checker
+            .sources
+            .add("<prompt>", "use \"lib.anneal\" as again");
+        let typed = crate::syntax::parse(file, "use \"lib.anneal\" as again").expect("parses");
+        checker.check_prompt_statements(&module, &typed, path);
+        let codes: Vec<&str> = checker.diagnostics.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&"E0007"), "{codes:?}");
+    }
+
     #[test]
     fn dimension_errors_label_both_operands() {
         let checked = check("let _x = 2 Hz + 3 s\n");
