@@ -2,7 +2,7 @@
 //! packrat, so a file of 10,000 opening brackets would exhaust the stack; we measure the nesting
 //! depth ourselves with a linear scan that skips strings and comments, and refuse deep input with a
 //! diagnostic instead. This limit is the only bound on pest's recursion: pest is built without its
-//! own stack guard, which cost a fifth of parsing's instructions (see `Cargo.toml`).
+//! own stack guard, whose cost is measured in docs/performance.md (see `Cargo.toml`).
 //!
 //! Syntax errors are rare and returned once per file, so the size of `Diagnostic` in `Result`
 //! does not matter here.

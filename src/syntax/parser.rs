@@ -169,12 +169,7 @@ same_rules!(
 /// Parses a whole file. On syntax errors, tries to find every error (not only the first) by
 /// re-parsing the file statement by statement.
 pub fn parse(file: FileId, text: &str) -> Result<File, Vec<Diagnostic>> {
-    guard::check_text(file, text).map_err(|d| vec![d])?;
-    guard::check_nesting(file, text).map_err(|d| vec![d])?;
-    match parse_fast(file, text) {
-        Some(parsed) => Ok(parsed),
-        None => parse_reporting_errors(file, text),
-    }
+    parse_into(file, text, None, &mut IgnoreStatements)
 }
 
 /// Receives a file's statements while [`parse_streaming`] parses it.
@@ -198,9 +193,20 @@ pub fn parse_streaming(
     early_word: &str,
     sink: &mut dyn StatementSink,
 ) -> Result<File, Vec<Diagnostic>> {
+    parse_into(file, text, Some(early_word), sink)
+}
+
+/// [`parse`] and [`parse_streaming`]: the guards, the fast grammar, and the reference grammar for
+/// the messages of a file the fast one refuses.
+fn parse_into(
+    file: FileId,
+    text: &str,
+    early_word: Option<&str>,
+    sink: &mut dyn StatementSink,
+) -> Result<File, Vec<Diagnostic>> {
     guard::check_text(file, text).map_err(|d| vec![d])?;
     guard::check_nesting(file, text).map_err(|d| vec![d])?;
-    match parse_fast_into(file, text, threads_for(text), Some(early_word), sink) {
+    match parse_fast_into(file, text, threads_for(text), early_word, sink) {
         Some(parsed) => Ok(parsed),
         None => parse_reporting_errors(file, text),
     }
