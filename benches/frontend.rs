@@ -5,6 +5,10 @@ use anneal::semantics::{MemoryLoader, check_source};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
+/// The binary's allocator, so that the figures are those of `anneal check`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A realistic script of about `bytes` bytes: an experiment, then many lets, functions, sources
 /// and expectations that use each other.
 pub fn generated_script(bytes: usize) -> String {

@@ -19,6 +19,10 @@ use anneal::semantics::{MemoryLoader, check_source};
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// The binary's allocator, so that the figures are those of `anneal check`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Clock ticks per second of `/proc/self/stat`'s CPU times (`getconf CLK_TCK` on Linux).
 const TICKS_PER_SECOND: f64 = 100.0;
 

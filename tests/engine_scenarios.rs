@@ -567,7 +567,7 @@ fn basis_for_heating() -> ModeBasis {
 fn the_memory_estimate_covers_the_recorded_columns() {
     let basis = ring_basis();
     let plan = heating_plan(1);
-    let estimate = plan.memory_estimate(&basis);
+    let estimate = plan.memory_estimate(&basis.shape());
     let mut engine = Engine::new(&plan, &basis).expect("engine");
     let mut chunks = 0;
     engine

@@ -1,8 +1,8 @@
 //! The bundled human cortex end to end: import, harmonics, determinism, cache and painting.
 
 use anneal::connectome::human_cortex;
-use anneal::harmonics::export::{paint_modes, plot_spectrum, spectrum_table};
 use anneal::harmonics::{Cache, HarmonicsSettings, ModeKind, compute_harmonics};
+use anneal::output::harmonics::{paint_modes, plot_spectrum, spectrum_table};
 
 #[test]
 fn bundled_cortex_harmonics_are_deterministic_cached_and_paintable() {

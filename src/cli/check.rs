@@ -1,7 +1,7 @@
 //! `anneal check FILE...`
 
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
-use crate::diagnostics::{RenderOptions, render_all};
+use anneal_diagnostics::{RenderOptions, render_all};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -15,7 +15,7 @@ pub fn run(args: &CheckArgs) -> i32 {
     let options = RenderOptions::for_stderr();
     let mut failed = false;
     for path in &args.files {
-        let checked = crate::semantics::check_file(path);
+        let checked = anneal_semantics::check_file(path);
         eprint!(
             "{}",
             render_all(&checked.diagnostics, &checked.sources, options)

@@ -9,7 +9,7 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: &ExplainArgs) -> i32 {
-    match crate::diagnostics::lookup(&args.code) {
+    match anneal_diagnostics::lookup(&args.code) {
         Some(info) => {
             print!("{info}");
             EXIT_OK
@@ -18,7 +18,7 @@ pub fn run(args: &ExplainArgs) -> i32 {
             eprintln!(
                 "unknown code `{}`; codes run from E0001 to E{:04} and W0001 to W0003",
                 args.code,
-                crate::diagnostics::CODES
+                anneal_diagnostics::CODES
                     .iter()
                     .filter(|c| c.code.starts_with('E'))
                     .count()

@@ -1,7 +1,7 @@
 //! `anneal fmt FILE... [--check]`
 
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
-use crate::diagnostics::{RenderOptions, SourceMap, render_all};
+use anneal_diagnostics::{RenderOptions, SourceMap, render_all};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -18,8 +18,8 @@ pub struct FmtArgs {
 pub fn format_text(name: &str, text: &str) -> Result<String, String> {
     let mut sources = SourceMap::new();
     let file = sources.add(name, text);
-    match crate::syntax::parse(file, text) {
-        Ok(parsed) => Ok(crate::syntax::format::format_file(&parsed, text)),
+    match anneal_syntax::parse(file, text) {
+        Ok(parsed) => Ok(anneal_syntax::format::format_file(&parsed, text)),
         Err(errors) => Err(render_all(&errors, &sources, RenderOptions::for_stderr())),
     }
 }

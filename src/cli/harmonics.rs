@@ -5,10 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
-use crate::diagnostics::{RenderOptions, render_all};
-use crate::harmonics::cache::Cache;
-use crate::harmonics::{compute_harmonics, export};
-use crate::runner::basis::{build_connectome, harmonics_settings};
+use anneal_diagnostics::{RenderOptions, render_all};
+use anneal_harmonics::cache::Cache;
+use anneal_harmonics::compute_harmonics;
+use anneal_output::harmonics as export;
+use anneal_runner::basis::{build_connectome, harmonics_settings};
 
 #[derive(Debug, clap::Args)]
 pub struct HarmonicsArgs {
@@ -32,7 +33,7 @@ pub struct HarmonicsArgs {
 }
 
 pub fn run(args: &HarmonicsArgs) -> i32 {
-    let checked = crate::semantics::check_file(&args.file);
+    let checked = anneal_semantics::check_file(&args.file);
     let options = RenderOptions::for_stderr();
     eprint!(
         "{}",
@@ -99,8 +100,8 @@ fn default_folder(script: &Path) -> PathBuf {
 fn write_files(
     args: &HarmonicsArgs,
     out: &Path,
-    connectome: &crate::connectome::Connectome,
-    harmonics: &crate::harmonics::Harmonics,
+    connectome: &anneal_connectome::Connectome,
+    harmonics: &anneal_harmonics::Harmonics,
 ) -> Result<Vec<PathBuf>, export::ExportError> {
     std::fs::create_dir_all(out).map_err(|error| export::ExportError::Io {
         path: out.display().to_string(),

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
-use crate::scenario::shard::{self, SHARD_FILE, ShardFile};
-use crate::scenario::{self, AxisRecord, sweep};
+use anneal_scenario::shard::{self, SHARD_FILE, ShardFile};
+use anneal_scenario::{self as scenario, AxisRecord, sweep};
 
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
@@ -53,7 +53,7 @@ fn read_shard(path: &Path) -> Result<ShardFile, String> {
 
 /// Reads the script a sweep ran again and returns its scenario, after checking that neither
 /// the script nor the scenario changed since the shards ran.
-fn scenario_of(header: &ShardFile) -> Result<crate::semantics::program::Scenario, String> {
+fn scenario_of(header: &ShardFile) -> Result<anneal_semantics::program::Scenario, String> {
     let name = format!("{} :: {}", header.script_relative, header.scenario);
     let path = Path::new(&header.script);
     if !path.is_file() {
@@ -62,14 +62,14 @@ fn scenario_of(header: &ShardFile) -> Result<crate::semantics::program::Scenario
             header.script
         ));
     }
-    let checked = crate::semantics::check_file(path);
+    let checked = anneal_semantics::check_file(path);
     let program = checked
         .program
         .filter(|_| {
             !checked
                 .diagnostics
                 .iter()
-                .any(crate::diagnostics::Diagnostic::is_error)
+                .any(anneal_diagnostics::Diagnostic::is_error)
         })
         .ok_or_else(|| format!("{name}: the script `{}` has errors now", header.script))?;
     if shard::script_hash(&checked.sources) != header.script_hash {

@@ -6,6 +6,7 @@ pub mod fmt;
 pub mod harmonics;
 pub mod merge;
 pub mod plan;
+pub mod progress;
 pub mod repl;
 pub mod run;
 pub mod test;

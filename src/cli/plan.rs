@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
-use crate::diagnostics::{RenderOptions, render_all};
-use crate::runner::{self, Failure};
+use anneal_diagnostics::{RenderOptions, render_all};
+use anneal_runner::{self as runner, Failure};
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {

@@ -17,10 +17,10 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Editor, Helper};
 
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
-use crate::diagnostics::RenderOptions;
-use crate::repl::editing::{self, InputState, Vocabulary};
-use crate::repl::session::Flow;
-use crate::repl::{Session, parse};
+use anneal_diagnostics::RenderOptions;
+use anneal_repl::editing::{self, InputState, Vocabulary};
+use anneal_repl::session::Flow;
+use anneal_repl::{Session, parse};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplArgs {

@@ -4,10 +4,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::cli::plan::report_failure;
+use crate::cli::progress::Progress;
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
-use crate::diagnostics::{RenderOptions, render_all};
-use crate::output::Progress;
-use crate::runner::{self, format_bytes};
+use anneal_diagnostics::{RenderOptions, render_all};
+use anneal_runner::{self as runner, format_bytes};
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {

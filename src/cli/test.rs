@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::plan::report_failure;
 use crate::cli::{EXIT_ERRORS, EXIT_OK};
-use crate::diagnostics::{RenderOptions, render_all};
-use crate::runner;
-use crate::scenario::shard::{Shard, ShardFile, script_hash};
-use crate::scenario::{self, snapshot, sweep};
-use crate::semantics::program::Scenario;
+use anneal_diagnostics::{RenderOptions, render_all};
+use anneal_runner as runner;
+use anneal_scenario::shard::{Shard, ShardFile, script_hash};
+use anneal_scenario::{self as scenario, snapshot, sweep};
+use anneal_semantics::program::Scenario;
 
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
@@ -74,13 +74,13 @@ pub fn run(args: &TestArgs) -> i32 {
             .filter
             .as_deref()
             .is_none_or(|filter| script.display().to_string().contains(filter));
-        let checked = crate::semantics::check_file(&script);
+        let checked = anneal_semantics::check_file(&script);
         let program = match checked.program {
             Some(program)
                 if !checked
                     .diagnostics
                     .iter()
-                    .any(crate::diagnostics::Diagnostic::is_error) =>
+                    .any(anneal_diagnostics::Diagnostic::is_error) =>
             {
                 program
             }
