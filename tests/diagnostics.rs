@@ -66,11 +66,11 @@ fn every_explain_example_of_an_error_code_is_self_consistent() {
 fn every_code_in_the_table_is_used_and_every_used_code_is_in_the_table() {
     let mut source = String::new();
     for folder in [
-        "src/syntax",
-        "src/semantics",
+        "crates/syntax/src",
+        "crates/semantics/src",
         "src/cli",
-        "src/plan",
-        "src/runner",
+        "crates/plan/src",
+        "crates/runner/src",
     ] {
         for entry in std::fs::read_dir(common::root().join(folder)).expect("folder") {
             let path = entry.expect("entry").path();
