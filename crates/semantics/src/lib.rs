@@ -5,11 +5,14 @@
 //! [`Loader`] (tests, the REPL), and [`check_scenario_item`] for one run of a scenario.
 
 pub mod builtins;
+pub mod call;
 pub mod checker;
+pub mod env;
 pub mod eval;
 pub mod lower;
 pub mod program;
 pub mod stdlib;
+pub mod suggest;
 pub mod units;
 pub mod value;
 

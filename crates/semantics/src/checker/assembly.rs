@@ -1,0 +1,254 @@
+//! Assembly: the gathered declarations become one [`Program`], with the defaults a script
+//! leaves out.
+
+use super::*;
+
+impl<'l> Checker<'l> {
+    pub(super) fn assemble(
+        &mut self,
+        file: FileId,
+        parsed: &File,
+        gathered: Gathered,
+    ) -> Option<Program> {
+        let experiment = gathered.experiment?;
+        let whole = Span::new(0, 0);
+        let connectome = match &gathered.harmonics {
+            Some(h) => gathered
+                .connectomes
+                .iter()
+                .find(|c| c.name == h.connectome)
+                .cloned(),
+            None => gathered.connectomes.first().cloned(),
+        };
+        let Some(connectome) = connectome else {
+            if !self.diagnostics.iter().any(Diagnostic::is_error) {
+                self.error(
+                    Diagnostic::error(
+                        "E0015",
+                        file,
+                        experiment.loc.span,
+                        "the experiment declares no connectome",
+                    )
+                    .with_label(experiment.loc.span, "this experiment needs a brain")
+                    .with_help("add e.g. `connectome brain = human_cortex()`"),
+                );
+            }
+            return None;
+        };
+        let here = loc(file, whole);
+        let harmonics = gathered.harmonics.unwrap_or(Harmonics {
+            connectome: connectome.name.clone(),
+            laplacian: LaplacianKind::Normalized,
+            modes: 100,
+            regional_per_region: 0,
+            sensory: 0,
+            fundamental: Scalar {
+                value: 1.0,
+                dim: Dim::FREQUENCY,
+                loc: here,
+            },
+            loc: here,
+        });
+        let sinks = gathered.sinks.unwrap_or(Sinks {
+            gain: Scalar {
+                value: 1.0,
+                dim: Dim::NONE,
+                loc: here,
+            },
+            affinity: Bands {
+                csh: 0.25,
+                rsh: 1.0,
+                ssh: 0.1,
+            },
+            schedule: constant_curve(1.0, here),
+            loc: here,
+        });
+        let landscape = gathered.landscape.unwrap_or(Landscape {
+            declared: false,
+            level: LandscapeLevel::Regions,
+            temperature: LandscapeTemperature::Scale(Scalar {
+                value: 0.5,
+                dim: Dim::NONE,
+                loc: here,
+            }),
+            couplings: Couplings::Structural,
+            neutral: Scalar {
+                value: 1.0,
+                dim: Dim::NONE,
+                loc: here,
+            },
+            sweeps: Scalar {
+                value: 1.0,
+                dim: Dim::FREQUENCY,
+                loc: here,
+            },
+            plasticity: default_plasticity(here),
+            patterns: Vec::new(),
+            loc: here,
+        });
+        let record = gathered.record.unwrap_or(RecordSpec {
+            every: Scalar {
+                value: 1.0,
+                dim: Dim::TIME,
+                loc: here,
+            },
+            observables: Vec::new(),
+            destination: None,
+            loc: here,
+        });
+        let _ = parsed;
+        // Expectations may read quantities the record statement does not list: say so.
+        let recorded: Vec<(&str, Option<String>)> = record
+            .observables
+            .iter()
+            .map(|o| (o.quantity, o.pattern.clone()))
+            .collect();
+        let mut unrecorded = Vec::new();
+        for expectation in gathered.expectations.iter().chain(
+            gathered
+                .scenarios
+                .iter()
+                .flat_map(|s| s.expectations.iter()),
+        ) {
+            predicate_statistics(&expectation.predicate, &mut |statistic| {
+                let key = (
+                    statistic.observable.quantity,
+                    statistic.observable.pattern.clone(),
+                );
+                if !recorded.contains(&key) {
+                    unrecorded.push((statistic.observable.clone(), statistic.loc));
+                }
+            });
+        }
+        for (observable, at) in unrecorded {
+            self.error(
+                Diagnostic::warning("W0003", at.file, at.span, format!("`{}` is not in the `record` statement", observable.quantity))
+                    .with_label(at.span, "read here")
+                    .with_help("it will be recorded for this expectation; add it to `record` to see it in the results"),
+            );
+        }
+        Some(Program {
+            experiment,
+            connectome,
+            harmonics,
+            sinks,
+            cooling: gathered
+                .cooling
+                .unwrap_or_else(|| constant_curve(1.0, here)),
+            sources: gathered.sources,
+            landscape,
+            record,
+            expectations: gathered.expectations,
+            scenarios: gathered.scenarios,
+        })
+    }
+}
+
+/// The landscape's plasticity when the script does not set it (the `plasticity` setting's
+/// documented defaults: rate 0.05/s, decay 0.01/s, threshold 2).
+pub(super) fn default_plasticity(here: Loc) -> Plasticity {
+    Plasticity {
+        rate: Scalar {
+            value: 0.05,
+            dim: Dim::FREQUENCY,
+            loc: here,
+        },
+        decay: Scalar {
+            value: 0.01,
+            dim: Dim::FREQUENCY,
+            loc: here,
+        },
+        threshold: Scalar {
+            value: 2.0,
+            dim: Dim::NONE,
+            loc: here,
+        },
+    }
+}
+
+pub(super) fn constant_curve(level: f64, at: Loc) -> Curve {
+    let mut params = BTreeMap::new();
+    params.insert(
+        "level",
+        Scalar {
+            value: level,
+            dim: Dim::NONE,
+            loc: at,
+        },
+    );
+    Curve {
+        kind: "constant",
+        params,
+        table: Vec::new(),
+        base: None,
+        loc: at,
+    }
+}
+
+pub(super) fn to_arg(value: &Value) -> Option<ArgValue> {
+    Some(match value {
+        Value::Number(s) => ArgValue::Number(*s),
+        Value::Text(t) => ArgValue::Text(t.clone()),
+        Value::Bool(b) => ArgValue::Bool(*b),
+        Value::List(items) => ArgValue::List(items.iter().filter_map(to_arg).collect()),
+        Value::Record(fields) => ArgValue::Record(
+            fields
+                .iter()
+                .filter_map(|(k, v)| to_arg(v).map(|v| (k.clone(), v)))
+                .collect(),
+        ),
+        Value::Connectome(c) => ArgValue::Connectome(c.clone()),
+        _ => return None,
+    })
+}
+
+fn operand_reads_results(operand: &Operand) -> bool {
+    match operand {
+        Operand::Statistic(_) => true,
+        Operand::Constant(_) => false,
+        Operand::Arith { lhs, rhs, .. } => operand_reads_results(lhs) || operand_reads_results(rhs),
+        Operand::Negate(inner) => operand_reads_results(inner),
+    }
+}
+
+pub(super) fn predicate_reads_results(predicate: &Predicate) -> bool {
+    match predicate {
+        Predicate::Compare { lhs, rhs, .. } => {
+            operand_reads_results(lhs) || operand_reads_results(rhs)
+        }
+        Predicate::And(a, b) | Predicate::Or(a, b) => {
+            predicate_reads_results(a) && predicate_reads_results(b)
+        }
+        Predicate::Not(inner) => predicate_reads_results(inner),
+    }
+}
+
+fn operand_statistics(operand: &Operand, visit: &mut dyn FnMut(&crate::program::Statistic)) {
+    match operand {
+        Operand::Statistic(s) => visit(s),
+        Operand::Constant(_) => {}
+        Operand::Arith { lhs, rhs, .. } => {
+            operand_statistics(lhs, visit);
+            operand_statistics(rhs, visit);
+        }
+        Operand::Negate(inner) => operand_statistics(inner, visit),
+    }
+}
+
+/// Visits every statistic of a predicate.
+pub fn predicate_statistics(
+    predicate: &Predicate,
+    visit: &mut dyn FnMut(&crate::program::Statistic),
+) {
+    match predicate {
+        Predicate::Compare { lhs, rhs, .. } => {
+            operand_statistics(lhs, visit);
+            operand_statistics(rhs, visit);
+        }
+        Predicate::And(a, b) | Predicate::Or(a, b) => {
+            predicate_statistics(a, visit);
+            predicate_statistics(b, visit);
+        }
+        Predicate::Not(inner) => predicate_statistics(inner, visit),
+    }
+}
