@@ -550,7 +550,7 @@ mod tests {
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "output::results::tests::child_writer_that_gets_killed",
+                "results::tests::child_writer_that_gets_killed",
                 "--ignored",
                 "--nocapture",
             ])
