@@ -62,6 +62,18 @@ fn every_explain_example_of_an_error_code_is_self_consistent() {
     }
 }
 
+/// Appends the text of every `.rs` file under `folder`, its subfolders included.
+fn read_rust_sources(folder: &std::path::Path, source: &mut String) {
+    for entry in std::fs::read_dir(folder).expect("folder") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            read_rust_sources(&path, source);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            source.push_str(&std::fs::read_to_string(path).expect("readable"));
+        }
+    }
+}
+
 #[test]
 fn every_code_in_the_table_is_used_and_every_used_code_is_in_the_table() {
     let mut source = String::new();
@@ -72,12 +84,7 @@ fn every_code_in_the_table_is_used_and_every_used_code_is_in_the_table() {
         "crates/plan/src",
         "crates/runner/src",
     ] {
-        for entry in std::fs::read_dir(common::root().join(folder)).expect("folder") {
-            let path = entry.expect("entry").path();
-            if path.extension().is_some_and(|e| e == "rs") {
-                source.push_str(&std::fs::read_to_string(path).expect("readable"));
-            }
-        }
+        read_rust_sources(&common::root().join(folder), &mut source);
     }
     for info in anneal::diagnostics::CODES {
         assert!(

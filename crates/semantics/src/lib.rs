@@ -12,7 +12,6 @@ pub mod eval;
 pub mod lower;
 pub mod program;
 pub mod stdlib;
-pub mod suggest;
 pub mod units;
 pub mod value;
 

@@ -891,7 +891,7 @@ impl Lowerer<'_> {
                 .iter()
                 .map(String::as_str)
                 .collect();
-            let help = match crate::suggest::closest(component, names.iter().copied()) {
+            let help = match anneal_syntax::suggest::closest(component, names.iter().copied()) {
                 Some(near) => format!("did you mean `{near}`?"),
                 None if names.is_empty() => "the connectome has no regions".to_string(),
                 None => format!("its regions are: {}", names.join(", ")),

@@ -5,6 +5,7 @@ pub mod ast;
 pub mod format;
 pub mod guard;
 pub mod parser;
+pub mod suggest;
 mod workers;
 
 pub use parser::{parse, parse_expression};

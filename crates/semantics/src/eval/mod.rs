@@ -5,11 +5,11 @@ use crate::call::Call;
 use crate::checker::Checker;
 use crate::env::{Env, STEP_BUDGET};
 use crate::program::*;
-use crate::suggest::closest;
 use crate::units::{self, Dim};
 use crate::value::{RangeValue, UserFunction, Value};
 use anneal_diagnostics::{Diagnostic, FileId};
 use anneal_syntax::ast::*;
+use anneal_syntax::suggest::closest;
 use std::rc::Rc;
 
 mod calls;
