@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use anneal_runner::expect::{Judged, judge_with, statistic};
-use anneal_semantics::program::{AxisValue, Expectation, Operand, Predicate, Scenario, Statistic};
+use anneal_semantics::program::{AxisValue, Expectation, Scenario, Statistic};
 use anneal_semantics::{FsLoader, check_scenario_item};
 
 /// One item of a scenario: its position in the product and the label chosen on every axis,
@@ -140,33 +140,11 @@ impl SweepReport {
 
 /// Every statistic used by `expectations`, in the order written.
 pub fn statistics(expectations: &[Expectation]) -> Vec<Statistic> {
-    fn operand(value: &Operand, out: &mut Vec<Statistic>) {
-        match value {
-            Operand::Statistic(s) => out.push((**s).clone()),
-            Operand::Constant(_) => {}
-            Operand::Arith { lhs, rhs, .. } => {
-                operand(lhs, out);
-                operand(rhs, out);
-            }
-            Operand::Negate(inner) => operand(inner, out),
-        }
-    }
-    fn predicate(value: &Predicate, out: &mut Vec<Statistic>) {
-        match value {
-            Predicate::Compare { lhs, rhs, .. } => {
-                operand(lhs, out);
-                operand(rhs, out);
-            }
-            Predicate::And(a, b) | Predicate::Or(a, b) => {
-                predicate(a, out);
-                predicate(b, out);
-            }
-            Predicate::Not(inner) => predicate(inner, out),
-        }
-    }
     let mut out = Vec::new();
     for expectation in expectations {
-        predicate(&expectation.predicate, &mut out);
+        expectation
+            .predicate
+            .visit_statistics(&mut |statistic| out.push(statistic.clone()));
     }
     out
 }

@@ -198,7 +198,6 @@ pub fn check_scenario_item(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checker::predicate_statistics;
     use crate::program::{SourcePart, Window};
 
     fn check(text: &str) -> Checked {
@@ -344,9 +343,9 @@ mod tests {
         let program = check(&text).program.expect("clean");
         let mut windows = Vec::new();
         for expectation in &program.expectations {
-            checker::predicate_statistics(&expectation.predicate, &mut |s| {
-                windows.push(s.window.clone())
-            });
+            expectation
+                .predicate
+                .visit_statistics(&mut |s| windows.push(s.window.clone()));
         }
         assert_eq!(
             windows,
@@ -450,7 +449,7 @@ mod tests {
         let program = checked.program.expect("an experiment");
         let mut components = Vec::new();
         for expectation in &program.expectations {
-            predicate_statistics(&expectation.predicate, &mut |statistic| {
+            expectation.predicate.visit_statistics(&mut |statistic| {
                 let observable = &statistic.observable;
                 let text = &checked.sources.text(observable.loc.file)[observable.loc.span.range()];
                 components.push((

@@ -18,7 +18,7 @@ use rand_core::{Rng, SeedableRng};
 
 use crate::program::{
     self, Coupling, Curve, Grouping, LandscapeLevel, LandscapeTemperature, Loc, Observable,
-    Operand, Predicate, Program, Scalar, SourcePart, Statistic, Window,
+    Program, Scalar, SourcePart, Window,
 };
 use crate::units::Dim;
 use anneal_diagnostics::{Diagnostic, SourceMap};
@@ -777,7 +777,7 @@ impl Lowerer<'_> {
         // Quantities read by expectations are recorded too (W0003 told the author).
         let mut observables: Vec<Observable> = spec.observables.clone();
         for expectation in &self.program.expectations {
-            predicate_statistics(&expectation.predicate, &mut |statistic| {
+            expectation.predicate.visit_statistics(&mut |statistic| {
                 observables.push(statistic.observable.clone());
             });
         }
@@ -938,7 +938,7 @@ impl Lowerer<'_> {
             .collect();
         let mut found = Vec::new();
         for expectation in &self.program.expectations {
-            predicate_statistics(&expectation.predicate, &mut |statistic| {
+            expectation.predicate.visit_statistics(&mut |statistic| {
                 found.push(statistic.clone());
             });
         }
@@ -1030,32 +1030,6 @@ pub fn column_name(quantity: &Quantity) -> String {
         Quantity::LandscapeEnergy => "landscape_energy".into(),
         Quantity::Overlap { pattern } => format!("overlap.{pattern}"),
         Quantity::SinkGain => "sink_gain".into(),
-    }
-}
-
-/// Calls `visit` on every statistic of a predicate.
-pub fn predicate_statistics(predicate: &Predicate, visit: &mut impl FnMut(&Statistic)) {
-    fn operand(op: &Operand, visit: &mut impl FnMut(&Statistic)) {
-        match op {
-            Operand::Statistic(statistic) => visit(statistic),
-            Operand::Constant(_) => {}
-            Operand::Arith { lhs, rhs, .. } => {
-                operand(lhs, visit);
-                operand(rhs, visit);
-            }
-            Operand::Negate(inner) => operand(inner, visit),
-        }
-    }
-    match predicate {
-        Predicate::Compare { lhs, rhs, .. } => {
-            operand(lhs, visit);
-            operand(rhs, visit);
-        }
-        Predicate::And(a, b) | Predicate::Or(a, b) => {
-            predicate_statistics(a, visit);
-            predicate_statistics(b, visit);
-        }
-        Predicate::Not(inner) => predicate_statistics(inner, visit),
     }
 }
 

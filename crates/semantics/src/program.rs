@@ -499,6 +499,56 @@ pub enum Predicate {
     Not(Box<Predicate>),
 }
 
+impl Operand {
+    /// Calls `visit` on every statistic of the operand, left to right.
+    pub fn visit_statistics(&self, visit: &mut dyn FnMut(&Statistic)) {
+        match self {
+            Operand::Statistic(statistic) => visit(statistic),
+            Operand::Constant(_) => {}
+            Operand::Arith { lhs, rhs, .. } => {
+                lhs.visit_statistics(visit);
+                rhs.visit_statistics(visit);
+            }
+            Operand::Negate(inner) => inner.visit_statistics(visit),
+        }
+    }
+
+    /// Whether the operand reads a recorded quantity (holds a statistic).
+    pub fn reads_results(&self) -> bool {
+        let mut reads = false;
+        self.visit_statistics(&mut |_| reads = true);
+        reads
+    }
+}
+
+impl Predicate {
+    /// Calls `visit` on every statistic of the predicate, in the order written. This is the one
+    /// walker over predicates: checking, lowering and scenario reports all go through it.
+    pub fn visit_statistics(&self, visit: &mut dyn FnMut(&Statistic)) {
+        match self {
+            Predicate::Compare { lhs, rhs, .. } => {
+                lhs.visit_statistics(visit);
+                rhs.visit_statistics(visit);
+            }
+            Predicate::And(a, b) | Predicate::Or(a, b) => {
+                a.visit_statistics(visit);
+                b.visit_statistics(visit);
+            }
+            Predicate::Not(inner) => inner.visit_statistics(visit),
+        }
+    }
+
+    /// Whether every comparison of the predicate reads results: one that compares constants
+    /// only would be decided before the run and is refused.
+    pub fn reads_results(&self) -> bool {
+        match self {
+            Predicate::Compare { lhs, rhs, .. } => lhs.reads_results() || rhs.reads_results(),
+            Predicate::And(a, b) | Predicate::Or(a, b) => a.reads_results() && b.reads_results(),
+            Predicate::Not(inner) => inner.reads_results(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expectation {
     pub predicate: Predicate,

@@ -110,7 +110,7 @@ impl<'l> Checker<'l> {
                 .iter()
                 .flat_map(|s| s.expectations.iter()),
         ) {
-            predicate_statistics(&expectation.predicate, &mut |statistic| {
+            expectation.predicate.visit_statistics(&mut |statistic| {
                 let key = (
                     statistic.observable.quantity,
                     statistic.observable.pattern.clone(),
@@ -200,55 +200,4 @@ pub(super) fn to_arg(value: &Value) -> Option<ArgValue> {
         Value::Connectome(c) => ArgValue::Connectome(c.clone()),
         _ => return None,
     })
-}
-
-fn operand_reads_results(operand: &Operand) -> bool {
-    match operand {
-        Operand::Statistic(_) => true,
-        Operand::Constant(_) => false,
-        Operand::Arith { lhs, rhs, .. } => operand_reads_results(lhs) || operand_reads_results(rhs),
-        Operand::Negate(inner) => operand_reads_results(inner),
-    }
-}
-
-pub(super) fn predicate_reads_results(predicate: &Predicate) -> bool {
-    match predicate {
-        Predicate::Compare { lhs, rhs, .. } => {
-            operand_reads_results(lhs) || operand_reads_results(rhs)
-        }
-        Predicate::And(a, b) | Predicate::Or(a, b) => {
-            predicate_reads_results(a) && predicate_reads_results(b)
-        }
-        Predicate::Not(inner) => predicate_reads_results(inner),
-    }
-}
-
-fn operand_statistics(operand: &Operand, visit: &mut dyn FnMut(&crate::program::Statistic)) {
-    match operand {
-        Operand::Statistic(s) => visit(s),
-        Operand::Constant(_) => {}
-        Operand::Arith { lhs, rhs, .. } => {
-            operand_statistics(lhs, visit);
-            operand_statistics(rhs, visit);
-        }
-        Operand::Negate(inner) => operand_statistics(inner, visit),
-    }
-}
-
-/// Visits every statistic of a predicate.
-pub fn predicate_statistics(
-    predicate: &Predicate,
-    visit: &mut dyn FnMut(&crate::program::Statistic),
-) {
-    match predicate {
-        Predicate::Compare { lhs, rhs, .. } => {
-            operand_statistics(lhs, visit);
-            operand_statistics(rhs, visit);
-        }
-        Predicate::And(a, b) | Predicate::Or(a, b) => {
-            predicate_statistics(a, visit);
-            predicate_statistics(b, visit);
-        }
-        Predicate::Not(inner) => predicate_statistics(inner, visit),
-    }
 }

@@ -713,7 +713,7 @@ impl<'l> Checker<'l> {
         let value = self.eval(env, condition);
         match value {
             Value::Predicate(predicate) => {
-                if !predicate_reads_results(&predicate) {
+                if !predicate.reads_results() {
                     self.error(
                         Diagnostic::error(
                             "E0024",

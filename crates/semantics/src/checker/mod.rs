@@ -24,8 +24,7 @@ mod constructors;
 mod modules;
 mod scenarios;
 
-pub use assembly::predicate_statistics;
-use assembly::{constant_curve, default_plasticity, predicate_reads_results, to_arg};
+use assembly::{constant_curve, default_plasticity, to_arg};
 use modules::key_of_path;
 
 pub struct Checker<'l> {
