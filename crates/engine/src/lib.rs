@@ -17,6 +17,7 @@
 
 pub mod basis;
 mod construct;
+mod continuation;
 pub mod field;
 pub mod landscape;
 mod landscape_step;
@@ -38,6 +39,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use basis::{BasisError, LandscapeGraph, LandscapeLevel, ModeBasis, ModeSpec};
+pub use continuation::{Continuation, RestartReason};
 pub use record::{Column, Event, EventKind, Recorder};
 pub use view::EngineView;
 

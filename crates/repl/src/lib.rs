@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod editing;
+pub mod format;
 pub mod scope;
 pub mod session;
 

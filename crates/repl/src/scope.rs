@@ -265,7 +265,7 @@ pub fn display(value: &Value) -> Result<String, String> {
 
 /// A number with six significant digits and its SI unit: `6`, `0.666667 Hz`, `1200 s`.
 fn quantity(value: f64, dim: anneal_semantics::units::Dim) -> String {
-    let number = super::session::format_number(value);
+    let number = crate::format::format_number(value);
     let symbol = dim.si_symbol();
     if symbol.is_empty() {
         number
