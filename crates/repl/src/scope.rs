@@ -43,7 +43,7 @@ impl PromptScope {
     /// A scope with only the builtins (no script loaded).
     pub fn empty() -> PromptScope {
         let mut checker = Checker::new(&FILES);
-        let file = checker.sources.add(PROMPT_SOURCE, "");
+        let file = checker.add_source(PROMPT_SOURCE, "");
         PromptScope {
             checker,
             module: Rc::new(Module {
@@ -61,9 +61,9 @@ impl PromptScope {
     /// here: loading it reported them.
     pub fn of_script(path: &Path, text: &str, lets: &HashMap<String, String>) -> PromptScope {
         let mut checker = Checker::new(&FILES);
-        checker.override_texts = lets.clone();
+        checker.set_override_texts(lets.clone());
         let (_, module) = checker.check_main_module(&path.display().to_string(), path, text);
-        checker.diagnostics.clear();
+        checker.take_diagnostics();
         PromptScope {
             checker,
             module,
@@ -103,8 +103,8 @@ impl PromptScope {
     /// gives an empty text (or its warnings). Errors come back rendered.
     pub fn evaluate(&mut self, line: &str, options: RenderOptions) -> Result<String, String> {
         let (module, outcome) = self.check_line(line);
-        let diagnostics = std::mem::take(&mut self.checker.diagnostics);
-        let rendered = render_all(&diagnostics, &self.checker.sources, options);
+        let diagnostics = self.checker.take_diagnostics();
+        let rendered = render_all(&diagnostics, self.checker.sources(), options);
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(rendered);
         }
@@ -125,7 +125,7 @@ impl PromptScope {
     /// Checks a line in a new module holding a copy of the latest scope: `Some(value)` for an
     /// expression, `None` for statements. Diagnostics stay in the checker.
     fn check_line(&mut self, line: &str) -> (Rc<Module>, Option<Value>) {
-        let file = self.checker.sources.add(PROMPT_SOURCE, line);
+        let file = self.checker.add_source(PROMPT_SOURCE, line);
         let scope = {
             let latest = self.module.scope.borrow();
             Scope {
@@ -139,8 +139,7 @@ impl PromptScope {
             scope: RefCell::new(scope),
         });
         // Each line gets the full evaluation budget of a script.
-        self.checker.steps = 0;
-        self.checker.budget_exceeded = false;
+        self.checker.reset_budget();
         if starts_statement(line) {
             match anneal_syntax::parse(file, line) {
                 Ok(parsed) => self
@@ -180,7 +179,7 @@ pub fn recheck(
     others: &[(String, String)],
 ) -> (Checked, Vec<(String, Value)>) {
     let mut checker = Checker::new(&FILES);
-    checker.override_texts = lets.clone();
+    checker.set_override_texts(lets.clone());
     let (program, module) = checker.check_main_module(&path.display().to_string(), path, text);
     let values = others
         .iter()
@@ -191,10 +190,11 @@ pub fn recheck(
             )
         })
         .collect();
+    let (diagnostics, sources) = checker.into_parts();
     let checked = Checked {
         program,
-        diagnostics: checker.diagnostics,
-        sources: checker.sources,
+        diagnostics,
+        sources,
     };
     (checked, values)
 }

@@ -28,21 +28,21 @@ use assembly::{constant_curve, default_plasticity, to_arg};
 use modules::key_of_path;
 
 pub struct Checker<'l> {
-    pub loader: &'l dyn Loader,
-    pub sources: SourceMap,
-    pub diagnostics: Vec<Diagnostic>,
-    pub reported: HashSet<(&'static str, FileId, Span)>,
-    pub steps: u64,
-    pub budget_exceeded: bool,
+    pub(crate) loader: &'l dyn Loader,
+    pub(crate) sources: SourceMap,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) reported: HashSet<(&'static str, FileId, Span)>,
+    pub(crate) steps: u64,
+    pub(crate) budget_exceeded: bool,
     /// The functions whose bodies are being checked (a use of their name inside is recursion).
-    pub defining: Vec<Arc<FunctionDef>>,
+    pub(crate) defining: Vec<Arc<FunctionDef>>,
     modules: HashMap<String, Rc<Module>>,
     loading: Vec<(String, String)>,
     /// Values replacing top-level `let`s of the main file (scenario items).
-    pub overrides: HashMap<String, Value>,
+    pub(crate) overrides: HashMap<String, Value>,
     /// Expressions (source text) replacing top-level `let`s of the main file, each evaluated
     /// where its `let` stands, as a file named `<repl>` (the REPL's `:set`).
-    pub override_texts: HashMap<String, String>,
+    pub(crate) override_texts: HashMap<String, String>,
 }
 
 /// What the main file declared, gathered while its statements are checked.
@@ -94,6 +94,39 @@ impl StatementSink for MainFile<'_, '_, '_> {
 }
 
 impl<'l> Checker<'l> {
+    /// Adds a source text (a prompt line, say) so that diagnostics in it can be rendered.
+    pub fn add_source(&mut self, name: &str, text: &str) -> FileId {
+        self.sources.add(name, text)
+    }
+
+    /// The texts of every file this checker has read.
+    pub fn sources(&self) -> &SourceMap {
+        &self.sources
+    }
+
+    /// Replaces top-level `let`s of the main file by expressions (source text), each evaluated
+    /// where its `let` stands (the REPL's `:set`).
+    pub fn set_override_texts(&mut self, texts: HashMap<String, String>) {
+        self.override_texts = texts;
+    }
+
+    /// The diagnostics reported so far, leaving none behind.
+    pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.diagnostics)
+    }
+
+    /// Starts a fresh evaluation budget, for an evaluation that is not part of the script's
+    /// check (a line typed at the prompt).
+    pub fn reset_budget(&mut self) {
+        self.steps = 0;
+        self.budget_exceeded = false;
+    }
+
+    /// The diagnostics and the source texts, once checking is over.
+    pub fn into_parts(self) -> (Vec<Diagnostic>, SourceMap) {
+        (self.diagnostics, self.sources)
+    }
+
     pub fn new(loader: &'l dyn Loader) -> Checker<'l> {
         Checker {
             loader,
