@@ -162,14 +162,11 @@ impl<'l> Checker<'l> {
     ) -> Option<Scalar> {
         let value = self.setting_scalar(file, values, "landscape", name, fallback)?;
         if value.value < 0.0 {
-            self.error(
-                Diagnostic::error(
-                    "E0017",
-                    file,
-                    value.loc.span,
-                    format!("{what} must not be negative"),
-                )
-                .with_label(value.loc.span, "negative"),
+            self.out_of_range(
+                file,
+                value.loc.span,
+                format!("{what} must not be negative"),
+                "negative",
             );
             return None;
         }
@@ -250,9 +247,11 @@ impl<'l> Checker<'l> {
         }
         let (seed, dt, duration) = (seed?, dt?, duration?);
         if dt.value <= 0.0 {
-            self.error(
-                Diagnostic::error("E0017", file, dt.loc.span, "the time step must be positive")
-                    .with_label(dt.loc.span, "not positive"),
+            self.out_of_range(
+                file,
+                dt.loc.span,
+                "the time step must be positive",
+                "not positive",
             );
             return None;
         }
@@ -270,14 +269,11 @@ impl<'l> Checker<'l> {
             return None;
         }
         if record_from.value < 0.0 || record_from.value > duration.value {
-            self.error(
-                Diagnostic::error(
-                    "E0017",
-                    file,
-                    record_from.loc.span,
-                    "recording must start between 0 and the duration",
-                )
-                .with_label(record_from.loc.span, "out of range"),
+            self.out_of_range(
+                file,
+                record_from.loc.span,
+                "recording must start between 0 and the duration",
+                "out of range",
             );
             return None;
         }
@@ -330,22 +326,16 @@ impl<'l> Checker<'l> {
         let sensory = count("sensory");
         if modes == 0 {
             let at = values.get("modes").map_or(span, |(_, s)| *s);
-            self.error(
-                Diagnostic::error("E0017", file, at, "at least one mode is needed")
-                    .with_label(at, "zero modes"),
-            );
+            self.out_of_range(file, at, "at least one mode is needed", "zero modes");
             return None;
         }
         let fundamental = self.setting_scalar(file, &values, "harmonics", "fundamental", span)?;
         if fundamental.value <= 0.0 {
-            self.error(
-                Diagnostic::error(
-                    "E0017",
-                    file,
-                    fundamental.loc.span,
-                    "the fundamental frequency must be positive",
-                )
-                .with_label(fundamental.loc.span, "not positive"),
+            self.out_of_range(
+                file,
+                fundamental.loc.span,
+                "the fundamental frequency must be positive",
+                "not positive",
             );
             return None;
         }
@@ -478,14 +468,11 @@ impl<'l> Checker<'l> {
                     return None;
                 }
                 if t.value <= 0.0 {
-                    self.error(
-                        Diagnostic::error(
-                            "E0017",
-                            file,
-                            t.loc.span,
-                            "the landscape temperature must be positive",
-                        )
-                        .with_label(t.loc.span, "not positive"),
+                    self.out_of_range(
+                        file,
+                        t.loc.span,
+                        "the landscape temperature must be positive",
+                        "not positive",
                     );
                     return None;
                 }
@@ -521,14 +508,11 @@ impl<'l> Checker<'l> {
                         "decay" => plasticity.decay = *s,
                         _ => {
                             if s.value <= 1.0 {
-                                self.error(
-                                    Diagnostic::error(
-                                        "E0017",
-                                        file,
-                                        s.loc.span,
-                                        "the plasticity threshold must be above 1 (rest)",
-                                    )
-                                    .with_label(s.loc.span, "not above 1"),
+                                self.out_of_range(
+                                    file,
+                                    s.loc.span,
+                                    "the plasticity threshold must be above 1 (rest)",
+                                    "not above 1",
                                 );
                                 return None;
                             }
@@ -689,14 +673,11 @@ impl<'l> Checker<'l> {
             return None;
         };
         if every.value <= 0.0 {
-            self.error(
-                Diagnostic::error(
-                    "E0017",
-                    file,
-                    every.loc.span,
-                    "the record interval must be positive",
-                )
-                .with_label(every.loc.span, "not positive"),
+            self.out_of_range(
+                file,
+                every.loc.span,
+                "the record interval must be positive",
+                "not positive",
             );
             return None;
         }

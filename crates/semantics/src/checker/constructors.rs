@@ -35,14 +35,11 @@ impl<'l> Checker<'l> {
                         && s.value < 0.0
                     {
                         let span = call.span_of(param);
-                        self.error(
-                            Diagnostic::error(
-                                "E0017",
-                                file,
-                                span,
-                                format!("`{param}` must not be negative"),
-                            )
-                            .with_label(span, "negative"),
+                        self.out_of_range(
+                            file,
+                            span,
+                            format!("`{param}` must not be negative"),
+                            "negative",
                         );
                         return Value::Unknown;
                     }
@@ -95,15 +92,7 @@ impl<'l> Checker<'l> {
                         let amount = call.scalar("amount").expect("required");
                         if amount.value < 0.0 {
                             let span = call.span_of("amount");
-                            self.error(
-                                Diagnostic::error(
-                                    "E0017",
-                                    file,
-                                    span,
-                                    "`amount` of boost_sinks must not be negative (lower the sinks with suppress_sinks)",
-                                )
-                                .with_label(span, "negative"),
-                            );
+                            self.out_of_range(file, span, "`amount` of boost_sinks must not be negative (lower the sinks with suppress_sinks)", "negative");
                             return Value::Unknown;
                         }
                         crate::program::SourcePart::BoostSinks { amount }
@@ -187,14 +176,11 @@ impl<'l> Checker<'l> {
                         && s.value <= 0.0
                     {
                         let span = call.span_of(param);
-                        self.error(
-                            Diagnostic::error(
-                                "E0017",
-                                file,
-                                span,
-                                format!("`{param}` must be positive"),
-                            )
-                            .with_label(span, "not positive"),
+                        self.out_of_range(
+                            file,
+                            span,
+                            format!("`{param}` must be positive"),
+                            "not positive",
                         );
                         return Value::Unknown;
                     }
@@ -275,14 +261,11 @@ impl<'l> Checker<'l> {
                         && n < minimum
                     {
                         let span = call.span_of(param);
-                        self.error(
-                            Diagnostic::error(
-                                "E0017",
-                                file,
-                                span,
-                                format!("`{param}` must be at least {minimum}"),
-                            )
-                            .with_label(span, "too small"),
+                        self.out_of_range(
+                            file,
+                            span,
+                            format!("`{param}` must be at least {minimum}"),
+                            "too small",
                         );
                         return Value::Unknown;
                     }
@@ -294,10 +277,7 @@ impl<'l> Checker<'l> {
                         .is_some_and(|n| n < 3.0)
                 {
                     let span = call.span_of("nodes");
-                    self.error(
-                        Diagnostic::error("E0017", file, span, "a ring needs at least 3 nodes")
-                            .with_label(span, "too few"),
-                    );
+                    self.out_of_range(file, span, "a ring needs at least 3 nodes", "too few");
                     return Value::Unknown;
                 }
                 Value::Connectome(Box::new(crate::program::Connectome {

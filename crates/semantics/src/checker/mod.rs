@@ -94,6 +94,18 @@ impl StatementSink for MainFile<'_, '_, '_> {
 }
 
 impl<'l> Checker<'l> {
+    /// Reports an E0017: a value of the right kind and dimension outside the range the model
+    /// accepts, at `span`, labelled `label`.
+    pub(crate) fn out_of_range(
+        &mut self,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+        label: &str,
+    ) {
+        self.error(Diagnostic::error("E0017", file, span, message).with_label(span, label));
+    }
+
     /// Adds a source text (a prompt line, say) so that diagnostics in it can be rendered.
     pub fn add_source(&mut self, name: &str, text: &str) -> FileId {
         self.sources.add(name, text)

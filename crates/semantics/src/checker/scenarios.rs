@@ -274,10 +274,7 @@ impl<'l> Checker<'l> {
         match self.coerce(&env, value, &ty, item_expr)? {
             Value::Number(s) => {
                 if matches!(target, VaryTarget::Dt | VaryTarget::Duration) && s.value <= 0.0 {
-                    self.error(
-                        Diagnostic::error("E0017", file, s.loc.span, "must be positive")
-                            .with_label(s.loc.span, "not positive"),
-                    );
+                    self.out_of_range(file, s.loc.span, "must be positive", "not positive");
                     return None;
                 }
                 Some(AxisValue::Number(s))

@@ -49,14 +49,11 @@ impl Checker<'_> {
             Ty::Count => match value {
                 Value::Number(scalar) if scalar.dim.is_none() => {
                     if scalar.value < 0.0 {
-                        self.error(
-                            Diagnostic::error(
-                                "E0017",
-                                file,
-                                span,
-                                format!("expected a whole number ≥ 0, found {}", scalar.value),
-                            )
-                            .with_label(span, "negative"),
+                        self.out_of_range(
+                            file,
+                            span,
+                            format!("expected a whole number ≥ 0, found {}", scalar.value),
+                            "negative",
                         );
                         None
                     } else if scalar.value.fract() != 0.0 || scalar.value > 9.007_199_254_740_992e15
@@ -122,14 +119,11 @@ impl Checker<'_> {
                 Value::Number(scalar)
                     if scalar.dim == Dim::TIME || scalar.dim == Dim::FREQUENCY =>
                 {
-                    self.error(
-                        Diagnostic::error(
-                            "E0017",
-                            file,
-                            span,
-                            "a half-life or rate must be positive",
-                        )
-                        .with_label(span, "not positive"),
+                    self.out_of_range(
+                        file,
+                        span,
+                        "a half-life or rate must be positive",
+                        "not positive",
                     );
                     None
                 }
@@ -328,14 +322,11 @@ impl Checker<'_> {
                             (_, Value::Unknown) => return None,
                             (Some(dim), Value::Number(s)) if s.dim == dim => {
                                 if s.value < 0.0 {
-                                    self.error(
-                                        Diagnostic::error(
-                                            "E0017",
-                                            file,
-                                            s.loc.span,
-                                            format!("`{name}` must not be negative"),
-                                        )
-                                        .with_label(s.loc.span, "negative"),
+                                    self.out_of_range(
+                                        file,
+                                        s.loc.span,
+                                        format!("`{name}` must not be negative"),
+                                        "negative",
                                     );
                                     return None;
                                 }

@@ -577,10 +577,7 @@ impl Checker<'_> {
                     return self.dim_mismatch(file, "step", start.dim, ls, step.dim, rs, span);
                 }
                 if step.value <= 0.0 {
-                    self.error(
-                        Diagnostic::error("E0017", file, rs, "a range step must be positive")
-                            .with_label(rs, "not positive"),
-                    );
+                    self.out_of_range(file, rs, "a range step must be positive", "not positive");
                     return Value::Unknown;
                 }
                 Value::Range(Box::new(RangeValue {
@@ -642,9 +639,11 @@ impl Checker<'_> {
 
     fn finite_number(&mut self, file: FileId, value: f64, dim: Dim, span: Span) -> Value {
         if !value.is_finite() {
-            self.error(
-                Diagnostic::error("E0017", file, span, "the result is too large to represent")
-                    .with_label(span, "overflows"),
+            self.out_of_range(
+                file,
+                span,
+                "the result is too large to represent",
+                "overflows",
             );
             return Value::Unknown;
         }
