@@ -9,7 +9,7 @@ use anneal_diagnostics::Diagnostic;
 use anneal_engine::{LandscapeLevel, ModeBasis, ModeSpec};
 use anneal_harmonics::{Cache, HarmonicsSettings, LaplacianKind, ModeKind, compute_harmonics};
 use anneal_plan::Band;
-use anneal_semantics::program::{self, ArgValue, Couplings, Program};
+use anneal_semantics::program::{self, ConnectomeKind, Couplings, Program};
 
 fn failure(at: program::Loc, message: String) -> Box<Diagnostic> {
     Box::new(
@@ -18,142 +18,92 @@ fn failure(at: program::Loc, message: String) -> Box<Diagnostic> {
     )
 }
 
-fn count(value: &program::Connectome, name: &str) -> Result<usize, Box<Diagnostic>> {
-    let number = value.args.get(name).and_then(ArgValue::as_number);
-    match number {
-        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= usize::MAX as f64 => Ok(n as usize),
-        _ => Err(failure(
-            value.loc,
-            format!("`{}` needs a whole number `{name}`", value.constructor),
-        )),
-    }
-}
-
-fn number(value: &program::Connectome, name: &str) -> Result<f64, Box<Diagnostic>> {
-    value
-        .args
-        .get(name)
-        .and_then(ArgValue::as_number)
-        .ok_or_else(|| {
-            failure(
-                value.loc,
-                format!("`{}` needs a number `{name}`", value.constructor),
-            )
-        })
-}
-
-fn path_arg(
-    value: &program::Connectome,
-    name: &str,
-    script_dir: &Path,
-) -> Result<std::path::PathBuf, Box<Diagnostic>> {
-    let text = value
-        .args
-        .get(name)
-        .and_then(ArgValue::as_text)
-        .ok_or_else(|| {
-            failure(
-                value.loc,
-                format!("`{}` needs a path `{name}`", value.constructor),
-            )
-        })?;
-    Ok(script_dir.join(text))
-}
-
 /// Builds the connectome a script names. Returns it with the import's data-quirk warnings as
 /// text (asymmetry, diagonal, isolated regions, ...), which the CLI prints: nothing is fixed
-/// silently.
+/// silently. Paths are relative to the script's folder.
 pub fn build_connectome(
     value: &program::Connectome,
     script_dir: &Path,
 ) -> Result<(Connectome, Vec<String>), Box<Diagnostic>> {
     let at = value.loc;
+    let constructor = value.kind.constructor();
     let generated = |result: Result<Connectome, anneal_connectome::ConnectomeError>| {
         result
             .map(|c| (c, Vec::new()))
-            .map_err(|error| failure(at, format!("cannot build `{}`: {error}", value.constructor)))
+            .map_err(|error| failure(at, format!("cannot build `{constructor}`: {error}")))
     };
     let imported =
         |result: Result<(Connectome, Vec<import::Warning>), import::ImportError>| match result {
             Ok((c, warnings)) => Ok((c, warnings.iter().map(|w| w.to_string()).collect())),
             Err(error) => Err(failure(
                 at,
-                format!("cannot import `{}`: {error}", value.constructor),
+                format!("cannot import `{constructor}`: {error}"),
             )),
         };
-    match value.constructor {
-        "ring" => generated(generators::ring_with(
-            count(value, "nodes")?,
-            count(value, "neighbours")?,
-            number(value, "weight")?,
+    let path = |relative: &str| script_dir.join(relative);
+    match &value.kind {
+        ConnectomeKind::Ring {
+            nodes,
+            neighbours,
+            weight,
+        } => generated(generators::ring_with(*nodes, *neighbours, *weight)),
+        ConnectomeKind::Lattice {
+            rows,
+            columns,
+            periodic,
+        } => generated(generators::lattice(*rows, *columns, *periodic)),
+        ConnectomeKind::SmallWorld {
+            nodes,
+            neighbours,
+            rewire,
+            seed,
+        } => generated(generators::small_world(*nodes, *neighbours, *rewire, *seed)),
+        ConnectomeKind::Modular {
+            modules,
+            levels,
+            size,
+            inside,
+            between,
+            seed,
+        } => generated(generators::hierarchical(
+            *modules, *levels, *size, *inside, *between, *seed,
         )),
-        "lattice" => {
-            let periodic = matches!(value.args.get("periodic"), Some(ArgValue::Bool(true)));
-            generated(generators::lattice(
-                count(value, "rows")?,
-                count(value, "columns")?,
-                periodic,
-            ))
+        ConnectomeKind::Complete { nodes } => generated(generators::complete(*nodes)),
+        ConnectomeKind::RandomGeometric {
+            nodes,
+            radius,
+            seed,
+        } => generated(generators::random_geometric(*nodes, *radius, 1.0, *seed)),
+        ConnectomeKind::Tvb { path: zip } => imported(import::import_tvb_connectivity(&path(zip))),
+        ConnectomeKind::Surface {
+            mesh,
+            mapping,
+            regions,
+        } => imported(import::import_surface_connectome(
+            &path(mesh),
+            &path(mapping),
+            &path(regions),
+        )),
+        ConnectomeKind::EdgeList { path: csv } => {
+            imported(import::import_edge_list_csv(&path(csv)))
         }
-        "small_world" => generated(generators::small_world(
-            count(value, "nodes")?,
-            count(value, "neighbours")?,
-            number(value, "rewire")?,
-            count(value, "seed")? as u64,
-        )),
-        "modular" => generated(generators::hierarchical(
-            count(value, "modules")?,
-            u32::try_from(count(value, "levels")?).unwrap_or(u32::MAX),
-            count(value, "size")?,
-            number(value, "inside")?,
-            number(value, "between")?,
-            count(value, "seed")? as u64,
-        )),
-        "complete" => generated(generators::complete(count(value, "nodes")?)),
-        "random_geometric" => generated(generators::random_geometric(
-            count(value, "nodes")?,
-            number(value, "radius")?,
-            1.0,
-            count(value, "seed")? as u64,
-        )),
-        "tvb" => imported(import::import_tvb_connectivity(&path_arg(
-            value, "path", script_dir,
-        )?)),
-        "surface" => imported(import::import_surface_connectome(
-            &path_arg(value, "mesh", script_dir)?,
-            &path_arg(value, "mapping", script_dir)?,
-            &path_arg(value, "regions", script_dir)?,
-        )),
-        "edge_list" => imported(import::import_edge_list_csv(&path_arg(
-            value, "path", script_dir,
-        )?)),
-        "matrix" => imported(import::import_dense_csv(&path_arg(
-            value, "path", script_dir,
-        )?)),
-        "human_cortex" => imported(anneal_connectome::bundled::human_cortex()),
-        "human_regions" => imported(anneal_connectome::bundled::human_regions()),
-        "with_sensorium" => {
-            let Some(ArgValue::Connectome(base)) = value.args.get("base") else {
-                return Err(failure(
-                    at,
-                    "`with_sensorium` needs a `base` connectome".into(),
-                ));
-            };
+        ConnectomeKind::Matrix { path: csv } => imported(import::import_dense_csv(&path(csv))),
+        ConnectomeKind::HumanCortex => imported(anneal_connectome::bundled::human_cortex()),
+        ConnectomeKind::HumanRegions => imported(anneal_connectome::bundled::human_regions()),
+        ConnectomeKind::WithSensorium {
+            base,
+            nodes,
+            nerve_length,
+            attach,
+        } => {
             let (brain, notes) = build_connectome(base, script_dir)?;
-            let nodes = count(value, "nodes")?;
+            let nodes = *nodes;
             // Nerve lengths are written in metres in scripts and kept in mm by the connectome.
-            let nerve_length_mm = number(value, "nerve_length")? * 1000.0;
-            let attach: Vec<String> = match value.args.get("attach") {
-                Some(ArgValue::List(items)) => items
-                    .iter()
-                    .filter_map(|i| i.as_text().map(str::to_string))
-                    .collect(),
-                _ => Vec::new(),
-            };
+            let nerve_length_mm = nerve_length * 1000.0;
             let targets: Vec<usize> = match brain.regions() {
                 Some(regions) if !attach.is_empty() => {
                     let mut targets = Vec::new();
-                    for name in &attach {
+                    for name in attach {
                         let Some(r) = regions.names.iter().position(|n| n == name) else {
                             return Err(failure(
                                 at,
@@ -191,10 +141,6 @@ pub fn build_connectome(
                 .collect();
             generated(generators::attach_sensorium(&brain, &body)).map(|(c, _)| (c, notes))
         }
-        other => Err(failure(
-            at,
-            format!("`{other}` is not a connectome constructor the runner knows"),
-        )),
     }
 }
 

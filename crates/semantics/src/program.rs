@@ -63,39 +63,98 @@ pub struct NamedConnectome {
     pub value: Connectome,
 }
 
-/// A connectome expression, evaluated: which constructor of the builtins table (`ring`,
-/// `human_cortex`, `tvb`, `with_sensorium`, ...) with which arguments, by parameter name, defaults
-/// filled in. Argument names and meanings are in `semantics::builtins`.
+/// A connectome expression, evaluated and checked once: which constructor of the builtins table,
+/// with its arguments typed (whole counts, lengths in metres, paths as written, defaults filled
+/// in). The runner builds the graph from it with one match; argument meanings are documented in
+/// `semantics::builtins`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Connectome {
-    pub constructor: &'static str,
-    pub args: BTreeMap<&'static str, ArgValue>,
+    pub kind: ConnectomeKind,
     pub loc: Loc,
 }
 
-/// A constructor argument: the plain values a connectome constructor takes.
+/// The connectome constructors, one variant each.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ArgValue {
-    Number(Scalar),
-    Text(String),
-    Bool(bool),
-    List(Vec<ArgValue>),
-    Record(BTreeMap<String, ArgValue>),
-    Connectome(Box<Connectome>),
+pub enum ConnectomeKind {
+    Ring {
+        nodes: usize,
+        neighbours: usize,
+        weight: f64,
+    },
+    Lattice {
+        rows: usize,
+        columns: usize,
+        periodic: bool,
+    },
+    SmallWorld {
+        nodes: usize,
+        neighbours: usize,
+        rewire: f64,
+        seed: u64,
+    },
+    Modular {
+        modules: usize,
+        levels: u32,
+        size: usize,
+        inside: f64,
+        between: f64,
+        seed: u64,
+    },
+    Complete {
+        nodes: usize,
+    },
+    RandomGeometric {
+        nodes: usize,
+        radius: f64,
+        seed: u64,
+    },
+    /// A TVB connectivity zip.
+    Tvb {
+        path: String,
+    },
+    /// A cortical surface mesh with its region mapping and region connectivity.
+    Surface {
+        mesh: String,
+        mapping: String,
+        regions: String,
+    },
+    /// A CSV edge list `i,j,w`.
+    EdgeList {
+        path: String,
+    },
+    /// A CSV dense weight matrix.
+    Matrix {
+        path: String,
+    },
+    HumanCortex,
+    HumanRegions,
+    /// A brain with body nodes attached by nerves of `nerve_length` metres, to the regions named
+    /// in `attach` (all nodes when empty).
+    WithSensorium {
+        base: Box<Connectome>,
+        nodes: usize,
+        nerve_length: f64,
+        attach: Vec<String>,
+    },
 }
 
-impl ArgValue {
-    pub fn as_number(&self) -> Option<f64> {
+impl ConnectomeKind {
+    /// The builtin's name, as scripts write it.
+    pub fn constructor(&self) -> &'static str {
         match self {
-            ArgValue::Number(scalar) => Some(scalar.value),
-            _ => None,
-        }
-    }
-
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            ArgValue::Text(text) => Some(text),
-            _ => None,
+            ConnectomeKind::Ring { .. } => "ring",
+            ConnectomeKind::Lattice { .. } => "lattice",
+            ConnectomeKind::SmallWorld { .. } => "small_world",
+            ConnectomeKind::Modular { .. } => "modular",
+            ConnectomeKind::Complete { .. } => "complete",
+            ConnectomeKind::RandomGeometric { .. } => "random_geometric",
+            ConnectomeKind::Tvb { .. } => "tvb",
+            ConnectomeKind::Surface { .. } => "surface",
+            ConnectomeKind::EdgeList { .. } => "edge_list",
+            ConnectomeKind::Matrix { .. } => "matrix",
+            ConnectomeKind::HumanCortex => "human_cortex",
+            ConnectomeKind::HumanRegions => "human_regions",
+            ConnectomeKind::WithSensorium { .. } => "with_sensorium",
         }
     }
 }

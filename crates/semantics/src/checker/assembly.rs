@@ -184,20 +184,3 @@ pub(super) fn constant_curve(level: f64, at: Loc) -> Curve {
         loc: at,
     }
 }
-
-pub(super) fn to_arg(value: &Value) -> Option<ArgValue> {
-    Some(match value {
-        Value::Number(s) => ArgValue::Number(*s),
-        Value::Text(t) => ArgValue::Text(t.clone()),
-        Value::Bool(b) => ArgValue::Bool(*b),
-        Value::List(items) => ArgValue::List(items.iter().filter_map(to_arg).collect()),
-        Value::Record(fields) => ArgValue::Record(
-            fields
-                .iter()
-                .filter_map(|(k, v)| to_arg(v).map(|v| (k.clone(), v)))
-                .collect(),
-        ),
-        Value::Connectome(c) => ArgValue::Connectome(c.clone()),
-        _ => return None,
-    })
-}

@@ -227,65 +227,13 @@ impl<'l> Checker<'l> {
                 }
                 Value::Curve(Box::new(curve))
             }
-            Connectome => {
-                let mut args = BTreeMap::new();
-                for param in call.builtin.params {
-                    let value = match call.value(param.name) {
-                        Some(v) => to_arg(v),
-                        None => match param.default {
-                            ParamDefault::Number(n) => Some(ArgValue::Number(
-                                call.scalar(param.name).unwrap_or(Scalar {
-                                    value: n,
-                                    dim: Dim::NONE,
-                                    loc: call.loc(),
-                                }),
-                            )),
-                            ParamDefault::Bool(b) => Some(ArgValue::Bool(b)),
-                            ParamDefault::EmptyList => Some(ArgValue::List(Vec::new())),
-                            _ => None,
-                        },
-                    };
-                    if let Some(value) = value {
-                        args.insert(param.name, value);
-                    }
-                }
-                for (param, minimum) in [
-                    ("nodes", 1.0),
-                    ("rows", 1.0),
-                    ("columns", 1.0),
-                    ("modules", 1.0),
-                    ("size", 1.0),
-                ] {
-                    if name != "with_sensorium"
-                        && let Some(n) = args.get(param).and_then(ArgValue::as_number)
-                        && n < minimum
-                    {
-                        let span = call.span_of(param);
-                        self.out_of_range(
-                            file,
-                            span,
-                            format!("`{param}` must be at least {minimum}"),
-                            "too small",
-                        );
-                        return Value::Unknown;
-                    }
-                }
-                if name == "ring"
-                    && args
-                        .get("nodes")
-                        .and_then(ArgValue::as_number)
-                        .is_some_and(|n| n < 3.0)
-                {
-                    let span = call.span_of("nodes");
-                    self.out_of_range(file, span, "a ring needs at least 3 nodes", "too few");
-                    return Value::Unknown;
-                }
-                Value::Connectome(Box::new(crate::program::Connectome {
-                    constructor: name,
-                    args,
+            Connectome => match self.connectome_kind(name, &call) {
+                Some(kind) => Value::Connectome(Box::new(crate::program::Connectome {
+                    kind,
                     loc: call.loc(),
-                }))
-            }
+                })),
+                None => Value::Unknown,
+            },
             Pattern => {
                 let kind = match name {
                     "regions" => {
@@ -531,4 +479,111 @@ impl<'l> Checker<'l> {
     }
 
     // ---- blocks -------------------------------------------------------------------------------
+
+    /// The typed connectome a constructor call builds, or `None` after reporting why not.
+    /// Counts arrive as whole numbers (coerced by their `Count` type); only the model's own
+    /// minimums are checked here.
+    fn connectome_kind(&mut self, name: &str, call: &Call) -> Option<ConnectomeKind> {
+        let file = call.file;
+        for (param, minimum) in [
+            ("nodes", 1.0),
+            ("rows", 1.0),
+            ("columns", 1.0),
+            ("modules", 1.0),
+            ("size", 1.0),
+        ] {
+            if name != "with_sensorium"
+                && call.builtin.params.iter().any(|p| p.name == param)
+                && call.number(param) < minimum
+            {
+                let span = call.span_of(param);
+                self.out_of_range(
+                    file,
+                    span,
+                    format!("`{param}` must be at least {minimum}"),
+                    "too small",
+                );
+                return None;
+            }
+        }
+        let count = |param: &str| call.number(param) as usize;
+        let seed = |param: &str| call.number(param) as u64;
+        let path = |param: &str| call.text(param).unwrap_or_default();
+        Some(match name {
+            "ring" => {
+                if call.number("nodes") < 3.0 {
+                    let span = call.span_of("nodes");
+                    self.out_of_range(file, span, "a ring needs at least 3 nodes", "too few");
+                    return None;
+                }
+                ConnectomeKind::Ring {
+                    nodes: count("nodes"),
+                    neighbours: count("neighbours"),
+                    weight: call.number("weight"),
+                }
+            }
+            "lattice" => ConnectomeKind::Lattice {
+                rows: count("rows"),
+                columns: count("columns"),
+                periodic: matches!(call.value("periodic"), Some(Value::Bool(true))),
+            },
+            "small_world" => ConnectomeKind::SmallWorld {
+                nodes: count("nodes"),
+                neighbours: count("neighbours"),
+                rewire: call.number("rewire"),
+                seed: seed("seed"),
+            },
+            "modular" => ConnectomeKind::Modular {
+                modules: count("modules"),
+                levels: u32::try_from(count("levels")).unwrap_or(u32::MAX),
+                size: count("size"),
+                inside: call.number("inside"),
+                between: call.number("between"),
+                seed: seed("seed"),
+            },
+            "complete" => ConnectomeKind::Complete {
+                nodes: count("nodes"),
+            },
+            "random_geometric" => ConnectomeKind::RandomGeometric {
+                nodes: count("nodes"),
+                radius: call.number("radius"),
+                seed: seed("seed"),
+            },
+            "tvb" => ConnectomeKind::Tvb { path: path("path") },
+            "surface" => ConnectomeKind::Surface {
+                mesh: path("mesh"),
+                mapping: path("mapping"),
+                regions: path("regions"),
+            },
+            "edge_list" => ConnectomeKind::EdgeList { path: path("path") },
+            "matrix" => ConnectomeKind::Matrix { path: path("path") },
+            "human_cortex" => ConnectomeKind::HumanCortex,
+            "human_regions" => ConnectomeKind::HumanRegions,
+            "with_sensorium" => {
+                let Some(Value::Connectome(base)) = call.value("base") else {
+                    // The `Connectome` type of `base` was checked when the call was bound.
+                    return None;
+                };
+                let attach = match call.value("attach") {
+                    Some(Value::List(items)) => items
+                        .iter()
+                        .filter_map(|item| match item {
+                            Value::Text(text) => Some(text.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                ConnectomeKind::WithSensorium {
+                    base: base.clone(),
+                    nodes: count("nodes"),
+                    nerve_length: call.number("nerve_length"),
+                    attach,
+                }
+            }
+            other => unreachable!(
+                "`{other}` is in the builtins table as a connectome but has no constructor here"
+            ),
+        })
+    }
 }

@@ -24,7 +24,7 @@ mod constructors;
 mod modules;
 mod scenarios;
 
-use assembly::{constant_curve, default_plasticity, to_arg};
+use assembly::{constant_curve, default_plasticity};
 use modules::key_of_path;
 
 pub struct Checker<'l> {
