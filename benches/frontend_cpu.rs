@@ -10,6 +10,8 @@
 //! `cargo bench --bench frontend_cpu -- --write FILE` writes the script to FILE and exits, so that
 //! `anneal check FILE` can be timed as a user would run it.
 
+// The criterion benchmark's module, for its script generator and for the binary's allocator,
+// which it sets so that the figures are those of `anneal check`.
 #[path = "frontend.rs"]
 #[allow(dead_code)]
 mod frontend;
@@ -18,10 +20,6 @@ use anneal::diagnostics::FileId;
 use anneal::semantics::{MemoryLoader, check_source};
 use std::process::ExitCode;
 use std::time::Instant;
-
-/// The binary's allocator, so that the figures are those of `anneal check`.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Clock ticks per second of `/proc/self/stat`'s CPU times (`getconf CLK_TCK` on Linux).
 const TICKS_PER_SECOND: f64 = 100.0;
