@@ -93,11 +93,7 @@ pub fn task_needs(sweeps: &[SweepEstimate], tasks: usize, cpus: usize) -> Vec<Ne
                 }
                 seconds += sweep.basis_seconds + mine.iter().map(|i| i.run_seconds).sum::<f64>();
                 mine.sort_by_key(|item| std::cmp::Reverse(item.memory_bytes));
-                let at_once: u64 = mine
-                    .iter()
-                    .take(cpus.max(1))
-                    .map(|i| i.memory_bytes)
-                    .sum();
+                let at_once: u64 = mine.iter().take(cpus.max(1)).map(|i| i.memory_bytes).sum();
                 peak = peak.max(at_once);
             }
             Needs {
@@ -138,9 +134,8 @@ pub fn format_time(seconds: u64) -> String {
 /// Parses a time as `sbatch --time` takes it: `MM`, `MM:SS`, `HH:MM:SS`, `D-HH`, `D-HH:MM`,
 /// `D-HH:MM:SS`, or a number with a unit (`90s`, `10min`, `2h`, `1d`).
 pub fn parse_time(text: &str) -> Result<u64, String> {
-    let bad = || {
-        format!("`{text}` is not a time: write HH:MM:SS, D-HH:MM:SS, MM, or 90s, 10min, 2h, 1d")
-    };
+    let bad =
+        || format!("`{text}` is not a time: write HH:MM:SS, D-HH:MM:SS, MM, or 90s, 10min, 2h, 1d");
     let text = text.trim();
     let number = |part: &str| part.parse::<u64>().map_err(|_| bad());
     if let Some(split) = text.find(|c: char| c.is_ascii_alphabetic()) {
@@ -204,7 +199,16 @@ impl Directives {
                     "--sbatch `{line}` is not an sbatch option (write it as --qos=long)"
                 ));
             }
-            for own in ["--array", "-a", "--output", "-o", "--error", "-e", "--dependency", "-d"] {
+            for own in [
+                "--array",
+                "-a",
+                "--output",
+                "-o",
+                "--error",
+                "-e",
+                "--dependency",
+                "-d",
+            ] {
                 if option == own
                     || option.starts_with(&format!("{own}="))
                     || option.starts_with(&format!("{own} "))
@@ -298,7 +302,7 @@ pub fn task_script(directives: &Directives, invocation: &Invocation) -> String {
     let _ = writeln!(
         out,
         "#SBATCH --output={}",
-        quote_path(&work.join(LOGS).join("task-%A_%a.out"))
+        work.join(LOGS).join("task-%A_%a.out").display()
     );
     directives.shared(&mut out);
     let filter = invocation
@@ -352,7 +356,7 @@ pub fn merge_script(directives: &Directives, invocation: &Invocation) -> String 
     let _ = writeln!(
         out,
         "#SBATCH --output={}",
-        quote_path(&work.join(LOGS).join("merge-%j.out"))
+        work.join(LOGS).join("merge-%j.out").display()
     );
     directives.shared(&mut out);
     let _ = write!(
@@ -394,6 +398,8 @@ pub struct Job {
 pub struct SweepEntry {
     /// `script :: scenario`.
     pub name: String,
+    /// Its folder under `sweeps/` (and under every `shards/K/`), see [`super::sweep::folder`].
+    pub folder: PathBuf,
     pub items: usize,
 }
 
@@ -418,7 +424,10 @@ impl Submission {
     }
 
     pub fn latest_merge(&self) -> Option<&Job> {
-        self.jobs.iter().rev().find(|job| job.kind == JobKind::Merge)
+        self.jobs
+            .iter()
+            .rev()
+            .find(|job| job.kind == JobKind::Merge)
     }
 }
 
@@ -631,6 +640,22 @@ pub fn done_tasks(work: &Path, tasks: usize) -> BTreeSet<usize> {
         .collect()
 }
 
+/// Whether every sweep's merged folder is in place under `sweeps/`.
+pub fn merged(submission: &Submission) -> bool {
+    let sweeps = submission.invocation.work.join(SWEEPS);
+    submission
+        .sweeps
+        .iter()
+        .all(|sweep| sweeps.join(&sweep.folder).join("sweep.yaml").is_file())
+}
+
+/// Whether a path can stand in an `#SBATCH` line as it is: sbatch reads those lines without a
+/// shell, so the log paths inside the work folder must need no quoting.
+pub fn plain_path(path: &Path) -> bool {
+    let text = path.display().to_string();
+    quote(&text) == text
+}
+
 /// The path of a task's log, as the array script names it.
 pub fn task_log(work: &Path, job: &str, number: usize) -> PathBuf {
     work.join(LOGS).join(format!("task-{job}_{number}.out"))
@@ -665,7 +690,7 @@ mod tests {
             anneal: "/shared/bin/anneal".into(),
             dir: "scenarios".into(),
             filter: Some("cooling runs".into()),
-            work: "/shared/lab/runs/sweep 1".into(),
+            work: "/shared/lab/runs/sweep-1".into(),
             tasks: 8,
         }
     }
@@ -827,6 +852,7 @@ mod tests {
             directives: directives(),
             sweeps: vec![SweepEntry {
                 name: "a.anneal :: s".into(),
+                folder: "a.s".into(),
                 items: 10,
             }],
             jobs: vec![
@@ -846,7 +872,9 @@ mod tests {
 
     #[test]
     fn the_folders_win_and_the_scheduler_tells_the_rest() {
-        let states = parse_states("12_1|COMPLETED\n12_2|CANCELLED\n12_3|RUNNING\n12_4|COMPLETED\n13|PENDING\n");
+        let states = parse_states(
+            "12_1|COMPLETED\n12_2|CANCELLED\n12_3|RUNNING\n12_4|COMPLETED\n13|PENDING\n",
+        );
         let done = BTreeSet::from([1]);
         let tasks = task_states(&submission(), &done, &states);
         assert_eq!(
@@ -920,8 +948,14 @@ mod tests {
             merge: false,
             cancel_merge: None,
         };
-        assert_eq!(resume_plan(&done, Some("COMPLETED"), Some("13"), true), nothing);
-        assert_eq!(resume_plan(&done, Some("RUNNING"), Some("13"), false), nothing);
+        assert_eq!(
+            resume_plan(&done, Some("COMPLETED"), Some("13"), true),
+            nothing
+        );
+        assert_eq!(
+            resume_plan(&done, Some("RUNNING"), Some("13"), false),
+            nothing
+        );
         let failed_merge = resume_plan(&done, Some("FAILED"), Some("13"), false);
         assert!(failed_merge.merge && failed_merge.cancel_merge.is_none());
         assert!(resume_plan(&done, None, None, false).merge);
