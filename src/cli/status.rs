@@ -200,6 +200,10 @@ fn status(args: &StatusArgs) -> Result<i32, String> {
         println!("resume: nothing to submit");
         return Ok(EXIT_OK);
     }
+    let plan = slurm::ResumePlan {
+        waiting_for: slurm::compact_dependencies(&submission, &tasks, &plan.waiting_for),
+        ..plan
+    };
     resume(args, submission, &plan)?;
     Ok(EXIT_OK)
 }

@@ -38,7 +38,8 @@ mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/m
 # the submitting user (root here) and SlurmUser is root so that no system user is needed.
 cat >/etc/slurm/slurm.conf <<CONF
 ClusterName=anneal-test
-SlurmctldHost=$host
+# The loopback address, so that the cluster works where the host name does not resolve.
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
@@ -62,7 +63,7 @@ $node State=UNKNOWN
 PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP
 CONF
 # slurmd -C names the node after the short host name; SlurmctldHost must agree with it.
-sed -i "s/^NodeName=[^ ]*/NodeName=$host/" /etc/slurm/slurm.conf
+sed -i "s/^NodeName=[^ ]*/NodeName=$host NodeAddr=127.0.0.1/" /etc/slurm/slurm.conf
 
 if [[ ! -s /etc/munge/munge.key ]]; then
   dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key status=none

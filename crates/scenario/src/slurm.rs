@@ -633,6 +633,50 @@ pub fn resume_plan(
     }
 }
 
+/// The dependencies of a new merge on the tasks still queued (`waiting_for`, as `JOB_K`),
+/// with every array job whose tasks all still run or succeeded named whole (`JOB`): a
+/// thousand queued tasks of one array are then one dependency rather than a thousand.
+pub fn compact_dependencies(
+    submission: &Submission,
+    task_states: &[(usize, TaskState)],
+    waiting_for: &[String],
+) -> Vec<String> {
+    let state_of: BTreeMap<usize, &TaskState> = task_states
+        .iter()
+        .map(|(number, state)| (*number, state))
+        .collect();
+    let whole: Vec<&str> = submission
+        .jobs
+        .iter()
+        .filter(|job| job.kind == JobKind::Tasks)
+        .filter(|job| {
+            // afterok on a whole array needs every one of its tasks to succeed: none may have
+            // been run again by a later job (its attempt here failed), or have failed.
+            job.tasks.iter().all(|&number| {
+                submission.latest_job_of(number).map(|latest| &latest.id) == Some(&job.id)
+                    && matches!(
+                        state_of.get(&number),
+                        Some(TaskState::Done | TaskState::Queued { .. })
+                    )
+            })
+        })
+        .map(|job| job.id.as_str())
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for dependency in waiting_for {
+        let job = dependency.split('_').next().unwrap_or(dependency);
+        let named = if whole.contains(&job) {
+            job.to_string()
+        } else {
+            dependency.clone()
+        };
+        if !out.contains(&named) {
+            out.push(named);
+        }
+    }
+    out
+}
+
 /// The numbers of the tasks whose folder `shards/K` is in place.
 pub fn done_tasks(work: &Path, tasks: usize) -> BTreeSet<usize> {
     (1..=tasks)
@@ -936,6 +980,39 @@ mod tests {
                     job: "20".into()
                 }
             )
+        );
+    }
+
+    #[test]
+    fn an_array_whose_tasks_all_run_or_succeeded_is_one_dependency() {
+        let mut submission = submission();
+        submission.jobs.push(Job {
+            kind: JobKind::Tasks,
+            id: "20".into(),
+            tasks: vec![2, 3],
+        });
+        // Job 12 ran 1-5; 2 and 3 failed there and run again in job 20, with 4 and 5 queued
+        // in job 12 still: job 12 as a whole will never succeed, job 20 may.
+        let states = parse_states("12_4|RUNNING\n12_5|PENDING\n20_2|RUNNING\n20_3|PENDING\n");
+        let tasks = task_states(&submission, &BTreeSet::from([1]), &states);
+        let plan = resume_plan(&tasks, Some("PENDING"), Some("13"), false);
+        assert_eq!(plan.waiting_for, ["20_2", "20_3", "12_4", "12_5"]);
+        assert_eq!(
+            compact_dependencies(&submission, &tasks, &plan.waiting_for),
+            ["20", "12_4", "12_5"]
+        );
+        // The first array alone, all of it queued or done: one dependency.
+        let first = Submission {
+            jobs: submission.jobs[..2].to_vec(),
+            ..submission
+        };
+        let states = parse_states("12_2|RUNNING\n12_3|PENDING\n12_4|PENDING\n12_5|PENDING\n");
+        let tasks = task_states(&first, &BTreeSet::from([1]), &states);
+        let plan = resume_plan(&tasks, Some("FAILED"), Some("13"), false);
+        assert!(plan.merge && plan.tasks.is_empty());
+        assert_eq!(
+            compact_dependencies(&first, &tasks, &plan.waiting_for),
+            ["12"]
         );
     }
 
