@@ -404,3 +404,139 @@ fn status_works_from_the_folders_where_the_scheduler_forgot_the_jobs() {
         "{report}"
     );
 }
+
+#[test]
+fn submit_and_status_have_help() {
+    let (_dir, root) = setup();
+    for command in [&["submit", "--help"][..], &["status", "--help"][..]] {
+        let output = anneal(&root, command);
+        assert!(output.status.success(), "{command:?}: {}", text(&output));
+    }
+}
+
+/// Every file under `dir`, by relative path, with its bytes.
+fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).expect("folder listed") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("file read");
+                files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), bytes);
+            }
+        }
+    }
+    files
+}
+
+/// Runs a batch script as SLURM would run task `task` of job `job` (bash, the array's
+/// variables set), in `root` with the usual PATH.
+fn run_script(root: &Path, script: &Path, task: Option<usize>, job: usize) -> Output {
+    let mut command = Command::new("bash");
+    command
+        .arg(script)
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .env("SLURM_JOB_ID", job.to_string())
+        .env("SLURM_CPUS_PER_TASK", "1")
+        .env_remove("CI");
+    if let Some(task) = task {
+        command.env("SLURM_ARRAY_TASK_ID", task.to_string());
+    }
+    command.output().expect("bash runs")
+}
+
+#[test]
+fn the_written_scripts_merge_into_the_local_runs_folder_and_a_killed_task_leaves_no_shard() {
+    let (_dir, root) = setup();
+    fake_sbatch(&root);
+    // Without snapshots, `anneal test` fails; `--sweeps-only` (what the tasks run) does not.
+    let plain = anneal(&root, &["test", "lab", "--out", "local"]);
+    assert_eq!(plain.status.code(), Some(1), "{}", text(&plain));
+    assert!(text(&plain).contains("no snapshot"), "{}", text(&plain));
+    let local = anneal(&root, &["test", "lab", "--sweeps-only", "--out", "local"]);
+    assert!(local.status.success(), "{}", text(&local));
+
+    let submit = anneal(&root, &["submit", "lab", "--work", "w", "--tasks", "3"]);
+    assert!(submit.status.success(), "{}", text(&submit));
+    let work = root.join("w");
+    for task in 1..=3 {
+        let output = run_script(&root, &work.join("task.sbatch"), Some(task), 10 + task);
+        assert!(output.status.success(), "task {task}: {}", text(&output));
+        assert!(work.join("shards").join(task.to_string()).is_dir());
+    }
+    // Only the three folders: the hidden partial folders were renamed into place.
+    let names: Vec<String> = std::fs::read_dir(work.join("shards"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let merge = run_script(&root, &work.join("merge.sbatch"), None, 20);
+    assert!(merge.status.success(), "{}", text(&merge));
+    let merged = tree(&work.join("sweeps"));
+    assert_eq!(merged.len(), 12, "{:?}", merged.keys());
+    assert!(
+        merged == tree(&root.join("local")),
+        "the merged folder differs from the local run's"
+    );
+
+    // A task killed after its shards were written but before the rename: its anneal is a
+    // stand-in that runs the real one, then dies by SIGKILL.
+    let killer = root.join("bin/anneal-killed");
+    std::fs::write(
+        &killer,
+        format!(
+            "#!/bin/sh\n'{}' \"$@\"\nkill -9 $$\n",
+            env!("CARGO_BIN_EXE_anneal")
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&killer, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let killed_submit = anneal(
+        &root,
+        &[
+            "submit",
+            "lab",
+            "--work",
+            "k",
+            "--tasks",
+            "3",
+            "--anneal",
+            "bin/anneal-killed",
+        ],
+    );
+    assert!(killed_submit.status.success(), "{}", text(&killed_submit));
+    let killed_work = root.join("k");
+    let killed = run_script(&root, &killed_work.join("task.sbatch"), Some(2), 31);
+    assert!(!killed.status.success(), "{}", text(&killed));
+    assert!(!killed_work.join("shards/2").exists());
+    // Its shards are complete, but hidden in its partial folder, which nothing reads.
+    assert!(
+        killed_work
+            .join("shards/.2.partial.31/seeds.seeds/shard.yaml")
+            .is_file()
+    );
+    for task in [1, 3] {
+        std::fs::create_dir_all(killed_work.join("shards")).unwrap();
+        let from = work.join("shards").join(task.to_string());
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(&from)
+            .arg(killed_work.join("shards").join(task.to_string()))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let refused = run_script(&root, &killed_work.join("merge.sbatch"), None, 40);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("shards/2` is not a folder"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!killed_work.join("sweeps").exists());
+}
