@@ -540,3 +540,42 @@ fn the_written_scripts_merge_into_the_local_runs_folder_and_a_killed_task_leaves
     );
     assert!(!killed_work.join("sweeps").exists());
 }
+
+#[test]
+fn a_merge_that_wrote_the_sweeps_but_failed_an_expectation_fails_the_status() {
+    let (_dir, root) = setup();
+    fake_sbatch(&root);
+    fake_queue(&root);
+    assert!(
+        anneal(&root, &["submit", "lab", "--work", "w", "--tasks", "2"])
+            .status
+            .success()
+    );
+    for task in ["1", "2"] {
+        std::fs::create_dir_all(root.join("w/shards").join(task)).unwrap();
+    }
+    for sweep in ["seeds.seeds", "more/pair.pair"] {
+        let folder = root.join("w/sweeps").join(sweep);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("sweep.yaml"), "").unwrap();
+    }
+    std::fs::write(
+        root.join("squeue.txt"),
+        "100_1|COMPLETED\n100_2|COMPLETED\n101|FAILED\n",
+    )
+    .unwrap();
+    let status = anneal(&root, &["status", "w"]);
+    assert_eq!(status.status.code(), Some(1), "{}", text(&status));
+    assert!(
+        text(&status).contains("but the merge job ended FAILED: an expectation failed"),
+        "{}",
+        text(&status)
+    );
+    assert!(!text(&status).contains("--resume"), "{}", text(&status));
+    let resume = anneal(&root, &["status", "w", "--resume"]);
+    assert_eq!(resume.status.code(), Some(1), "{}", text(&resume));
+    assert!(text(&resume).contains("resume: nothing to submit"));
+    // The two sbatch calls of the submission, and no other.
+    let log = calls(&root);
+    assert_eq!(log.matches("sbatch ").count(), 2, "{log}");
+}

@@ -160,7 +160,16 @@ fn status(args: &StatusArgs) -> Result<i32, String> {
         counts[0], counts[1], counts[2], counts[3]
     );
     let merge_failed = !merged && merge_state.is_some_and(|state| !slurm::is_active(state));
+    // The merge writes the sweeps and then fails when a cross-run expectation fails, as
+    // `anneal merge` exits 1 then.
+    let expectations_failed =
+        merged && merge_state.is_some_and(|state| !slurm::is_active(state) && state != "COMPLETED");
     match (merged, merge_job, merge_state) {
+        (true, Some(job), Some(state)) if expectations_failed => println!(
+            "merge: done, in {}, but the merge job ended {state}: an expectation failed (log {})",
+            work.join(slurm::SWEEPS).display(),
+            slurm::merge_log(work, &job.id).display()
+        ),
         (true, _, _) => println!("merge: done, in {}", work.join(slurm::SWEEPS).display()),
         (false, Some(job), Some(state)) => println!(
             "merge: {state} (job {}; log {}){}",
@@ -179,9 +188,10 @@ fn status(args: &StatusArgs) -> Result<i32, String> {
         ),
         (false, None, _) => println!("merge: not submitted"),
     }
-    let failed = counts[2] + counts[3] > 0 || merge_failed || (merge_job.is_none() && !merged);
+    let resumable = counts[2] + counts[3] > 0 || merge_failed || (merge_job.is_none() && !merged);
+    let failed = resumable || expectations_failed;
     if !args.resume {
-        if failed {
+        if resumable {
             println!(
                 "resubmit what failed with `anneal status {} --resume`",
                 args.work.display()
@@ -198,7 +208,11 @@ fn status(args: &StatusArgs) -> Result<i32, String> {
     );
     if plan.tasks.is_empty() && !plan.merge {
         println!("resume: nothing to submit");
-        return Ok(EXIT_OK);
+        return Ok(if expectations_failed {
+            EXIT_ERRORS
+        } else {
+            EXIT_OK
+        });
     }
     let plan = slurm::ResumePlan {
         waiting_for: slurm::compact_dependencies(&submission, &tasks, &plan.waiting_for),

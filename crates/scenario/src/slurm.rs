@@ -319,8 +319,10 @@ shards={shards}
 # Only this task's own folder is written. Its shards go to a hidden folder first, and the
 # folder is renamed to shards/$task (one atomic rename) once anneal test has written all of
 # them: a task killed before leaves no shards/$task, so anneal merge cannot take it for done.
+# A killed attempt of this task leaves its hidden folder; the next attempt (never run beside
+# it: anneal status --resume submits only tasks that ended) removes it.
 partial="$shards/.$task.partial.${{SLURM_JOB_ID:-$$}}"
-rm -rf "$partial"
+rm -rf "$shards/.$task.partial."*
 mkdir -p "$shards"
 export RAYON_NUM_THREADS="${{SLURM_CPUS_PER_TASK:-1}}"
 {anneal} test {dir}{filter} --sweeps-only --shard "$task/{tasks}" --out "$partial"
