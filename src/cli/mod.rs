@@ -9,6 +9,8 @@ pub mod plan;
 pub mod progress;
 pub mod repl;
 pub mod run;
+pub mod status;
+pub mod submit;
 pub mod test;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +43,10 @@ pub enum Command {
     Repl(repl::ReplArgs),
     /// Join the shard folders of `anneal test --shard K/N` into the unsharded sweep folders.
     Merge(merge::MergeArgs),
+    /// Run a library's sweeps on a SLURM cluster: a job array of shards, then their merge.
+    Submit(submit::SubmitArgs),
+    /// The state of a sweep sent by `anneal submit`; --resume resubmits what failed.
+    Status(status::StatusArgs),
 }
 
 /// Exit codes: 0 success, 1 the input has errors (or `fmt --check` found changes), 2 usage errors.
@@ -60,5 +66,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Test(args) => test::run(&args),
         Command::Repl(args) => repl::run(&args),
         Command::Merge(args) => merge::run(&args),
+        Command::Submit(args) => submit::run(&args),
+        Command::Status(args) => status::run(&args),
     }
 }

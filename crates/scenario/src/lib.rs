@@ -5,7 +5,9 @@
 //! Each item's random streams come from its own program's seed (the base seed, or the item's
 //! `vary seed` value), never from the thread that ran it.
 
+pub mod estimate;
 pub mod shard;
+pub mod slurm;
 pub mod snapshot;
 pub mod sweep;
 
