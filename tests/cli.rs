@@ -152,3 +152,24 @@ fn hostile_inputs_get_errors_not_crashes() {
         );
     }
 }
+
+#[test]
+fn a_file_without_an_experiment_is_e0046_for_plan_and_run() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let script = folder.path().join("library.anneal");
+    std::fs::write(&script, "let depth = 0.6\n").expect("written");
+    for command in ["plan", "run"] {
+        let mut invocation = anneal();
+        invocation.arg(command).arg(&script);
+        if command == "run" {
+            invocation.arg("--out").arg(folder.path().join("out"));
+        }
+        let output = invocation.output().expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{command}: {stderr}");
+        assert!(
+            stderr.contains("E0046") && stderr.contains("declares no experiment"),
+            "{command}: {stderr}"
+        );
+    }
+}

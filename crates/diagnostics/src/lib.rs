@@ -606,6 +606,14 @@ mode` is one column per mode), use fewer modes, or raise the limit.",
         example: "anneal run big.anneal --max-memory 100MB",
     },
     CodeInfo {
+        code: "E0046",
+        title: "nothing to run",
+        explanation: "The file checks, but it declares no `experiment` block, so there is no time \
+step, duration or seed and nothing to plan or run. A library of `let`s and functions is used from \
+another script with `use`; a script meant to run needs an `experiment` block.",
+        example: "let depth = 0.6  # a whole file with no experiment block",
+    },
+    CodeInfo {
         code: "W0001",
         title: "unused binding",
         explanation: "A `let` binding or function in the main script is never used. Remove it or \

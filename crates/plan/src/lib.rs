@@ -129,6 +129,13 @@ pub enum PlanError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// A component of `Plan::sources[source_index]` cannot run: the index lets whoever built the plan
+    /// point at the source's declaration without reading the message.
+    #[error("{error}")]
+    InSource {
+        source_index: usize,
+        error: Box<PlanError>,
+    },
 }
 
 impl Default for Plan {

@@ -214,10 +214,14 @@ impl Plan {
                 strongest * self.dt
             )));
         }
-        for source in &self.sources {
+        for (source_index, source) in self.sources.iter().enumerate() {
             for (index, component) in source.components.iter().enumerate() {
                 let what = format!("source `{}` component {}", source.name, index + 1);
-                self.validate_component(&what, component)?;
+                self.validate_component(&what, component)
+                    .map_err(|error| PlanError::InSource {
+                        source_index,
+                        error: Box::new(error),
+                    })?;
             }
         }
         if let Some(landscape) = &self.landscape {

@@ -69,13 +69,18 @@ pub fn checked_program(
             .any(anneal_diagnostics::Diagnostic::is_error)
     }) else {
         let mut diagnostics = checked.diagnostics;
-        if diagnostics.is_empty() {
-            diagnostics.push(Diagnostic::error(
-                "E0044",
-                anneal_diagnostics::FileId(0),
-                Default::default(),
-                "this file declares no experiment, so there is nothing to run",
-            ));
+        if !diagnostics.iter().any(Diagnostic::is_error) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "E0046",
+                    anneal_diagnostics::FileId(0),
+                    Default::default(),
+                    "this file declares no experiment, so there is nothing to run",
+                )
+                .with_help(
+                    "add an `experiment \"name\" { seed 1  dt 20 ms  duration 10 min }` block",
+                ),
+            );
         }
         return Err(Box::new(Failure {
             diagnostics,

@@ -227,7 +227,7 @@ impl<'l> Checker<'l> {
                 }
                 Value::Curve(Box::new(curve))
             }
-            Connectome => match self.connectome_kind(name, &call) {
+            Connectome => match self.connectome_kind(name, call) {
                 Some(kind) => Value::Connectome(Box::new(crate::program::Connectome {
                     kind,
                     loc: call.loc(),

@@ -32,8 +32,8 @@ use anneal_diagnostics::{Diagnostic, SourceMap};
 use anneal_plan::{
     Action, Band, BandWeights, Component, CoolingCurve, CoolingShape, Envelope, FieldInit,
     FieldSettings, Habituation, LandscapeSettings, LockingSettings, MetricSettings, PatternKind,
-    PatternSpec, Plan, Prior, Profile, Quantity, RecordItem, RecordSpec, RegionWeight, Reheat,
-    SinkSchedule, Source, SpinInit, TablePoint, envelope_peak, seconds_to_steps,
+    PatternSpec, Plan, PlanError, Prior, Profile, Quantity, RecordItem, RecordSpec, RegionWeight,
+    Reheat, SinkSchedule, Source, SpinInit, TablePoint, envelope_peak, seconds_to_steps,
 };
 
 /// Intrinsic damping γ₀ of every mode (1/s): the relaxation time of an unforced mode is 2 s,
@@ -193,15 +193,15 @@ pub fn lower(
     if lowerer.errors.is_empty()
         && let Err(error) = plan.validate()
     {
-        // Validation names a failing source as "source `NAME`"; point at its declaration.
+        // A failing source is named by its index, which is its index in the program: the plan's
+        // sources were built from the program's in order.
         let message = error.to_string();
-        let (at, label) = program
-            .sources
-            .iter()
-            .find(|s| message.contains(&format!("source `{}`", s.name)))
-            .map_or((experiment.loc, "in this experiment"), |s| {
-                (s.loc, "in this source")
-            });
+        let (at, label) = match &error {
+            PlanError::InSource { source_index, .. } => {
+                (program.sources[*source_index].loc, "in this source")
+            }
+            _ => (experiment.loc, "in this experiment"),
+        };
         lowerer.errors.push(
             Diagnostic::error(
                 "E0044",
