@@ -249,6 +249,8 @@ pub struct Engine {
     dtheta: Vec<f64>,
     phases: Vec<f64>,
     energy: Vec<f64>,
+    /// Consonance and dissonance kernels, built at the first read of a metric that needs them
+    /// and brought up to date with the frequencies at each later read (only when recorded).
     kernels: RefCell<Option<SpectrumKernels>>,
     landscape: Option<LandscapeRun>,
     failure: Option<EngineError>,

@@ -33,7 +33,6 @@ impl Engine {
             .map(|w| (-w * self.dt).sin_cos())
             .collect();
         self.coefficient_key.clear();
-        *self.kernels.borrow_mut() = None;
     }
 
     /// Evaluates the schedules at `step` and rebuilds the step coefficients when an input
@@ -405,8 +404,13 @@ impl Engine {
             if detune_rate[r] > 0.0 {
                 let target = detune_pull[r] / detune_rate[r];
                 let keep = (-p * detune_rate[r] * self.dt).exp();
-                self.detuning[r] = target + (self.detuning[r] - target) * keep;
-                detuned = true;
+                let moved = target + (self.detuning[r] - target) * keep;
+                // A pull toward the value a region already holds (a restoring source on an
+                // untouched region, or a detuning that has converged) leaves it unchanged, and
+                // then the frequencies and everything derived from them stay as they are: their
+                // rebuild (ratios, kernels, rotations) would cost more than the step itself.
+                detuned |= moved != self.detuning[r];
+                self.detuning[r] = moved;
             }
         }
         if detuned {
