@@ -12,11 +12,14 @@ impl Engine {
                 _ => self.base_omega[i],
             };
         }
-        locking::refresh_ratios(
+        if locking::refresh_ratios(
             &mut self.pairs,
             &self.omega,
             self.plan.locking.max_denominator,
-        );
+        ) {
+            self.coupling =
+                PairCoupling::new(&self.pairs, self.omega.len(), self.plan.locking.epsilon);
+        }
         for component in &self.components {
             if let CompiledAction::Metronome { slot, omega, .. } = component.action {
                 self.metronome_links[slot] = locking::metronome_links(
@@ -252,18 +255,12 @@ impl Engine {
             return;
         }
         for i in 0..self.z_re.len() {
-            self.phases[i] = self.z_im[i].atan2(self.z_re[i]);
             self.energy[i] = self.z_re[i] * self.z_re[i] + self.z_im[i] * self.z_im[i];
         }
-        let inputs = locking::LockingInputs {
-            epsilon: self.plan.locking.epsilon,
-            theta: &self.phases,
-            energy: &self.energy,
-            beta: smoothing(self.plan.locking.window_steps),
-        };
-        locking::pair_coupling(
-            &inputs,
-            &self.pairs,
+        self.coupling.powers.fill(&self.z_re, &self.z_im);
+        self.coupling.apply(
+            &self.energy,
+            smoothing(self.plan.locking.window_steps),
             &mut self.pair_index_re,
             &mut self.pair_index_im,
             &mut self.dtheta,
@@ -286,7 +283,7 @@ impl Engine {
                     &self.metronome_links[slot],
                     phase,
                     coupling * a,
-                    &self.phases,
+                    &self.coupling.powers,
                     &mut self.dtheta,
                 );
             }
