@@ -276,6 +276,8 @@ pub struct PairCoupling {
     sin_psi: Vec<f64>,
     kick_j: Vec<f64>,
     kick_k: Vec<f64>,
+    /// The runs of consecutive pairs with the same RSHW: (j, first pair, end).
+    runs: Vec<(usize, usize, usize)>,
     /// Whether ε ≠ 0: without coupling the pairs only measure their locking, and no kick is
     /// added (not even 0 · NaN from an overflowing mode, which must be reported as that
     /// mode's divergence, not spread to its partners).
@@ -294,7 +296,15 @@ impl PairCoupling {
         }
         let powers = PhasorPowers::with_highest(highest);
         let n = pairs.len();
+        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+        for (e, pair) in pairs.iter().enumerate() {
+            match runs.last_mut() {
+                Some((j, _, end)) if *j == pair.j => *end = e + 1,
+                _ => runs.push((pair.j, e, e + 1)),
+            }
+        }
         PairCoupling {
+            runs,
             j: pairs.iter().map(|pair| pair.j).collect(),
             k: pairs.iter().map(|pair| pair.k).collect(),
             slot_k: pairs
@@ -364,11 +374,33 @@ impl PairCoupling {
             self.kick_j[e] = self.gain_j[e] * s * pi_kj;
             self.kick_k[e] = self.gain_k[e] * s * pi_jk;
         }
+        // The pairs of one RSHW are consecutive (see `runs`): their kicks are summed in four
+        // lanes and added once, instead of a chain of additions to one place that each waits
+        // for the one before. The CSHWs of consecutive pairs differ, so their kicks go straight in.
+        for &(j, start, end) in &self.runs {
+            dtheta[j] += lane_sum(&self.kick_j[start..end]);
+        }
         for e in 0..n {
-            dtheta[self.j[e]] += self.kick_j[e];
             dtheta[self.k[e]] -= self.kick_k[e];
         }
     }
+}
+
+/// The sum of `values` in a fixed order: four interleaved partial sums, then
+/// (s₀ + s₁) + (s₂ + s₃). Independent partial sums let the additions overlap.
+fn lane_sum(values: &[f64]) -> f64 {
+    let mut lanes = [0.0; 4];
+    let chunks = values.chunks_exact(4);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for l in 0..4 {
+            lanes[l] += chunk[l];
+        }
+    }
+    for (l, value) in rest.iter().enumerate() {
+        lanes[l] += value;
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
 }
 
 /// Accumulates the pull of a metronome of phase `metro_phase` and strength `coupling`
@@ -475,7 +507,9 @@ pub fn integration(
             continue;
         }
         let weight = pair.overlap * ej * ek / (ej + ek);
-        numerator += weight * index_re[n].hypot(index_im[n]);
+        // |L| ≤ 1, so the plain square root cannot overflow and is far cheaper than `hypot`.
+        let (re, im) = (index_re[n], index_im[n]);
+        numerator += weight * (re * re + im * im).sqrt();
         denominator += weight;
     }
     if denominator > 0.0 {
