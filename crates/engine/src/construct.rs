@@ -238,7 +238,7 @@ impl Engine {
             demod_rotation: Vec::new(),
             envelope_values: Vec::new(),
             dtheta: vec![0.0; m],
-            phases: vec![0.0; m],
+            coupling: PairCoupling::default(),
             energy: vec![0.0; m],
             kernels: RefCell::new(None),
             landscape,
@@ -264,6 +264,7 @@ impl Engine {
             recorder: Recorder::default(),
         };
         engine.frequencies_changed();
+        engine.coupling = PairCoupling::new(&engine.pairs, m, engine.plan.locking.epsilon);
         let theta0 = engine.cooling_clock.theta(&engine.plan.cooling, 0);
         engine.evaluate_inputs(0, theta0)?;
         if engine.plan.field.initial == FieldInit::Equilibrium {

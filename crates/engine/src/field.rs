@@ -11,6 +11,7 @@
 //! real and imaginary parts N(0, ½). The step is stable and exact for any dt.
 
 use super::random::Stream;
+use super::trig;
 
 /// Per-mode coefficients of the exact step, recomputed only when γ, ω or Θ* change.
 #[derive(Debug, Clone, Default)]
@@ -26,10 +27,88 @@ pub struct StepCoefficients {
     /// drive's envelope and e^{iΩ t}).
     pub drive_re: Vec<Vec<f64>>,
     pub drive_im: Vec<Vec<f64>>,
+    /// What the coefficients were last built from that changes rarely, with the values
+    /// derived from it: see [`SlowParts`].
+    slow: SlowParts,
+}
+
+/// The parts of the coefficients that depend only on inputs which change rarely or take few
+/// distinct values, kept between updates. The bath Θ and the sink gain move at every step of
+/// a cooling or a sink schedule, so the coefficients are rebuilt at every step; but the
+/// rotations e^{iω dt} and e^{i(Ω − ω) dt} change only with the frequencies (a detuning), and
+/// the decay e^{−γ dt} takes one value per band and plastic damping. Recomputing them only when
+/// their own inputs change saves the sines, cosines and exponentials of every mode and drive at
+/// every step, and gives the same bits: each is the same function of the same input.
+#[derive(Debug, Clone, Default)]
+struct SlowParts {
+    /// ω dt per mode, and Ω dt per drive, for which the rotations below hold.
+    omega: Vec<f64>,
+    drive_omega: Vec<f64>,
+    /// (sin ω dt, cos ω dt) per mode.
+    rotation: Vec<(f64, f64)>,
+    /// Per drive, per mode: (Ω − ω) dt and its (sin, cos), the phase drift inside φ.
+    detuning: Vec<Vec<f64>>,
+    detuning_rotation: Vec<Vec<(f64, f64)>>,
+    /// (sin Ω dt, cos Ω dt) per drive.
+    drive_rotation: Vec<(f64, f64)>,
+    /// γ per mode and ρ = e^{−γ dt} for it.
+    gamma: Vec<f64>,
+    rho: Vec<f64>,
+}
+
+impl SlowParts {
+    /// Rebuilds the rotations if the frequencies or the time step differ from those they hold.
+    fn follow_frequencies(&mut self, dt: f64, omega: &[f64], drive_omega: &[f64]) {
+        let same = self.omega.len() == omega.len()
+            && self.drive_omega.len() == drive_omega.len()
+            && self.omega.iter().zip(omega).all(|(a, w)| *a == w * dt)
+            && self
+                .drive_omega
+                .iter()
+                .zip(drive_omega)
+                .all(|(a, w)| *a == w * dt);
+        if same {
+            return;
+        }
+        self.omega = omega.iter().map(|w| w * dt).collect();
+        self.drive_omega = drive_omega.iter().map(|w| w * dt).collect();
+        self.rotation = self.omega.iter().map(|x| trig::sin_cos(*x)).collect();
+        self.drive_rotation = self.drive_omega.iter().map(|x| trig::sin_cos(*x)).collect();
+        self.detuning = drive_omega
+            .iter()
+            .map(|big| omega.iter().map(|w| (big - w) * dt).collect())
+            .collect();
+        self.detuning_rotation = self
+            .detuning
+            .iter()
+            .map(|row: &Vec<f64>| row.iter().map(|b| trig::sin_cos(*b)).collect())
+            .collect();
+    }
+
+    /// ρ = e^{−γ dt} of mode `i`, recomputed only when its γ changed; a mode with the same γ as
+    /// the mode before it (modes of one band) reuses that mode's value.
+    fn rho(&mut self, i: usize, gamma: f64, dt: f64) -> f64 {
+        if self.gamma[i] != gamma {
+            self.rho[i] = if i > 0 && self.gamma[i - 1] == gamma {
+                self.rho[i - 1]
+            } else {
+                (-gamma * dt).exp()
+            };
+            self.gamma[i] = gamma;
+        }
+        self.rho[i]
+    }
 }
 
 /// (1 − e^{−x}) / x for complex x = (a, b), accurate near 0.
+#[cfg(test)]
 fn phi(a: f64, b: f64) -> (f64, f64) {
+    phi_from_parts(a, b, (-a).exp(), b.sin_cos())
+}
+
+/// φ(a + ib) given e^{−a} and (sin b, cos b), which the step coefficients keep between
+/// updates.
+fn phi_from_parts(a: f64, b: f64, decay: f64, (sin_b, cos_b): (f64, f64)) -> (f64, f64) {
     let modulus2 = a * a + b * b;
     if modulus2 < 1e-8 {
         // 1 − x/2 + x²/6 − x³/24; the next term is below 1e-18.
@@ -40,9 +119,8 @@ fn phi(a: f64, b: f64) -> (f64, f64) {
             -b / 2.0 + x2i / 6.0 - x3i / 24.0,
         );
     }
-    let decay = (-a).exp();
     // 1 − e^{−x} = 1 − e^{−a}(cos b − i sin b)
-    let (nr, ni) = (1.0 - decay * b.cos(), decay * b.sin());
+    let (nr, ni) = (1.0 - decay * cos_b, decay * sin_b);
     // divide by (a + ib)
     ((nr * a + ni * b) / modulus2, (ni * a - nr * b) / modulus2)
 }
@@ -64,9 +142,14 @@ impl StepCoefficients {
         self.alpha_im.resize(m, 0.0);
         self.noise.resize(m, 0.0);
         self.energy_decay.resize(m, 0.0);
+        let slow = &mut self.slow;
+        slow.follow_frequencies(dt, omega, drive_omega);
+        // A NaN never equals itself, so every mode's ρ is computed on the first update.
+        slow.gamma.resize(m, f64::NAN);
+        slow.rho.resize(m, 0.0);
         for i in 0..m {
-            let rho = (-gamma[i] * dt).exp();
-            let (s, c) = (omega[i] * dt).sin_cos();
+            let rho = slow.rho(i, gamma[i], dt);
+            let (s, c) = slow.rotation[i];
             self.alpha_re[i] = rho * c;
             self.alpha_im[i] = rho * s;
             self.noise[i] = (0.5 * theta_star[i] * (1.0 - rho * rho)).sqrt();
@@ -74,8 +157,8 @@ impl StepCoefficients {
         }
         self.drive_re.resize(drive_omega.len(), Vec::new());
         self.drive_im.resize(drive_omega.len(), Vec::new());
-        for (d, &big_omega) in drive_omega.iter().enumerate() {
-            let (rot_s, rot_c) = (big_omega * dt).sin_cos();
+        for d in 0..drive_omega.len() {
+            let (rot_s, rot_c) = slow.drive_rotation[d];
             let (re, im) = (&mut self.drive_re[d], &mut self.drive_im[d]);
             re.resize(m, 0.0);
             im.resize(m, 0.0);
@@ -86,7 +169,13 @@ impl StepCoefficients {
                     im[i] = 0.0;
                     continue;
                 }
-                let (pr, pi) = phi(gamma[i] * dt, (big_omega - omega[i]) * dt);
+                // e^{−γ dt} is ρ, the same exponential of the same argument.
+                let (pr, pi) = phi_from_parts(
+                    gamma[i] * dt,
+                    slow.detuning[d][i],
+                    slow.rho[i],
+                    slow.detuning_rotation[d][i],
+                );
                 // g · e^{iΩdt} · dt · φ
                 re[i] = g * dt * (rot_c * pr - rot_s * pi);
                 im[i] = g * dt * (rot_c * pi + rot_s * pr);

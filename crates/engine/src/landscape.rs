@@ -186,16 +186,24 @@ impl Landscape {
 
     /// One explicit step of Hebbian consolidation on every edge:
     /// J ← J + rate_dt · (η s_i s_j − λ (J − J⁰)), where rate_dt = P(T) dt.
+    /// The local fields are recomputed in the same pass, each as four interleaved partial sums
+    /// over its row: independent additions overlap, where one running sum waits for each
+    /// addition in turn (the rounding differs from [`Landscape::recompute_local_fields`] as an
+    /// incremental update's does).
     pub fn consolidate(&mut self, rate_dt: f64, hebb: f64, relax: f64) {
         for i in 0..self.n {
             let si = self.spins[i];
-            for e in self.row_start[i]..self.row_start[i + 1] {
+            let mut lanes = [0.0; 4];
+            let start = self.row_start[i];
+            for e in start..self.row_start[i + 1] {
                 let sj = self.spins[self.column[e]];
-                self.coupling[e] +=
-                    rate_dt * (hebb * si * sj - relax * (self.coupling[e] - self.baseline[e]));
+                let j = self.coupling[e]
+                    + rate_dt * (hebb * si * sj - relax * (self.coupling[e] - self.baseline[e]));
+                self.coupling[e] = j;
+                lanes[(e - start) % 4] += j * sj;
             }
+            self.local[i] = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
         }
-        self.recompute_local_fields();
     }
 
     /// H(s)/n = (−½ sᵀ J s − hᵀ s)/n.

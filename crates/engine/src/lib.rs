@@ -48,7 +48,7 @@ use anneal_plan::{
 };
 use field::StepCoefficients;
 use landscape::Landscape;
-use locking::{LockPair, MetronomeLink};
+use locking::{LockPair, MetronomeLink, PairCoupling};
 use metrics::SpectrumKernels;
 use random::{Stream, StreamState, stream};
 use schedule::CoolingClock;
@@ -247,8 +247,12 @@ pub struct Engine {
     demod_rotation: Vec<(f64, f64)>,
     envelope_values: Vec<f64>,
     dtheta: Vec<f64>,
-    phases: Vec<f64>,
+    /// The pairs laid out for the coupling loop with the table of phasor powers it reads;
+    /// rebuilt when a pair's p/q changes.
+    coupling: PairCoupling,
     energy: Vec<f64>,
+    /// Consonance and dissonance kernels, built at the first read of a metric that needs them
+    /// and brought up to date with the frequencies at each later read (only when recorded).
     kernels: RefCell<Option<SpectrumKernels>>,
     landscape: Option<LandscapeRun>,
     failure: Option<EngineError>,

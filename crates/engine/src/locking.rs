@@ -106,17 +106,21 @@ pub struct MetronomeLink {
 /// Recomputes the rational approximations of every pair for the current angular frequencies.
 /// A pair whose ratio is still inside its stable interval keeps its p/q: the search would
 /// return the same fraction, and detuning moves every RSHW's ratio at every step.
-pub fn refresh_ratios(pairs: &mut [LockPair], omega: &[f64], max_q: u32) {
+/// Returns whether any pair's p/q changed.
+pub fn refresh_ratios(pairs: &mut [LockPair], omega: &[f64], max_q: u32) -> bool {
+    let mut changed = false;
     for pair in pairs {
         let ratio = omega[pair.j] / omega[pair.k];
         if pair.stable.0 < ratio && ratio < pair.stable.1 {
             continue;
         }
         let (p, q) = best_rational(ratio, max_q);
+        changed |= (p, q) != (pair.p, pair.q);
         pair.p = p;
         pair.q = q;
         pair.stable = stable_interval(p, q, max_q);
     }
+    changed
 }
 
 /// The links of one metronome at angular frequency `metro_omega` to every mode whose order
@@ -145,76 +149,342 @@ fn wrap(angle: f64) -> f64 {
     angle - two_pi * (angle / two_pi).round()
 }
 
-/// Inputs of one locking update.
-pub struct LockingInputs<'a> {
-    pub epsilon: f64,
-    /// Phases θ_m of every mode (wrapped).
-    pub theta: &'a [f64],
-    /// Energies E_m.
-    pub energy: &'a [f64],
-    /// Smoothing factor of the locking-index moving average.
-    pub beta: f64,
+/// The unit phasors e^{iθ_m} = z_m/|z_m| of the modes and the integer powers e^{inθ_m} the
+/// pairs need (p for a pair's CSHW, q for its RSHW), in one table laid out level by level.
+///
+/// A pair's e^{iψ} = e^{ipθ_k} e^{−iqθ_j} is then one complex product of two table entries:
+/// no angle, no wrapping and no sine or cosine per pair. A power is the one below it times the
+/// phasor, so its rounding error grows like n ulp (n ≤ 8·ω_j/ω_k, under 1e-13 for the ratios
+/// of any basis), no more than the n-fold rounding of θ that p θ_k carried before. Level n
+/// holds the power n + 1 of every mode that needs it; the modes are ranked by the highest power
+/// they need, largest first, so each level is a prefix of that ranking and one level is
+/// computed from the one below by a loop over contiguous entries, which vectorises.
+#[derive(Debug, Clone, Default)]
+pub struct PhasorPowers {
+    /// The modes in the order of the highest power they need, largest first (ties by index).
+    order: Vec<usize>,
+    /// Each mode's position in `order`.
+    rank: Vec<usize>,
+    /// The highest power each mode needs (at least 1).
+    highest: Vec<u32>,
+    /// Where level n starts in `re` and `im`, and how many modes it holds.
+    level_start: Vec<usize>,
+    level_len: Vec<usize>,
+    re: Vec<f64>,
+    im: Vec<f64>,
 }
 
-/// Accumulates the phase velocities of the pair coupling into `dtheta` and updates each
-/// pair's moving average of e^{iψ} in `index_re`/`index_im`.
-pub fn pair_coupling(
-    inputs: &LockingInputs<'_>,
-    pairs: &[LockPair],
-    index_re: &mut [f64],
-    index_im: &mut [f64],
-    dtheta: &mut [f64],
-) {
-    for (n, pair) in pairs.iter().enumerate() {
-        let (p, q) = (f64::from(pair.p), f64::from(pair.q));
-        let psi = wrap(p * inputs.theta[pair.k]) - wrap(q * inputs.theta[pair.j]);
-        let (s, c) = super::trig::sin_cos(psi);
-        index_re[n] += inputs.beta * (c - index_re[n]);
-        index_im[n] += inputs.beta * (s - index_im[n]);
-        if inputs.epsilon == 0.0 {
-            continue;
+impl PhasorPowers {
+    /// A table holding, for each of `modes` modes, the powers up to `highest[m]` (at least the
+    /// first).
+    fn with_highest(highest: Vec<u32>) -> Self {
+        let mut order: Vec<usize> = (0..highest.len()).collect();
+        order.sort_by(|a, b| highest[*b].cmp(&highest[*a]).then(a.cmp(b)));
+        let mut rank = vec![0; highest.len()];
+        for (position, mode) in order.iter().enumerate() {
+            rank[*mode] = position;
         }
-        let (ej, ek) = (inputs.energy[pair.j], inputs.energy[pair.k]);
-        let total = ej + ek;
-        let (pi_kj, pi_jk) = if total > 0.0 {
-            (ek / total, ej / total)
-        } else {
-            (0.5, 0.5)
-        };
-        let kick = inputs.epsilon * pair.strength() * s;
-        dtheta[pair.j] += kick * pi_kj / q;
-        dtheta[pair.k] -= kick * pi_jk / p;
+        let top = highest.iter().copied().max().unwrap_or(1);
+        let (mut level_start, mut level_len) = (Vec::new(), Vec::new());
+        let mut size = 0;
+        for n in 1..=top {
+            let len = order.iter().take_while(|m| highest[**m] >= n).count();
+            level_start.push(size);
+            level_len.push(len);
+            size += len;
+        }
+        PhasorPowers {
+            order,
+            rank,
+            highest,
+            level_start,
+            level_len,
+            re: vec![0.0; size],
+            im: vec![0.0; size],
+        }
     }
+
+    /// The table slot of e^{inθ_m}, for 1 ≤ n ≤ the highest power mode m needs.
+    fn slot(&self, mode: usize, n: u32) -> usize {
+        self.level_start[n as usize - 1] + self.rank[mode]
+    }
+
+    /// Fills the table from the amplitudes. A zero amplitude has the phasor 1, as
+    /// atan2(0, 0) = 0 gave it a phase of 0.
+    pub fn fill(&mut self, z_re: &[f64], z_im: &[f64]) {
+        let first = self.level_len.first().copied().unwrap_or(0);
+        for position in 0..first {
+            let mode = self.order[position];
+            let (x, y) = (z_re[mode], z_im[mode]);
+            let energy = x * x + y * y;
+            let (u, v) = if energy >= f64::MIN_POSITIVE && energy.is_finite() {
+                let inverse = 1.0 / energy.sqrt();
+                (x * inverse, y * inverse)
+            } else if x == 0.0 && y == 0.0 {
+                (1.0, 0.0)
+            } else {
+                // |z|² underflows or overflows: the modulus without squaring.
+                let modulus = x.hypot(y);
+                (x / modulus, y / modulus)
+            };
+            self.re[position] = u;
+            self.im[position] = v;
+        }
+        for level in 1..self.level_len.len() {
+            let (start, len) = (self.level_start[level], self.level_len[level]);
+            let below = self.level_start[level - 1];
+            let (lower_re, upper_re) = self.re.split_at_mut(start);
+            let (lower_im, upper_im) = self.im.split_at_mut(start);
+            let (base_re, base_im) = (&lower_re[..len], &lower_im[..len]);
+            let (prev_re, prev_im) = (&lower_re[below..below + len], &lower_im[below..below + len]);
+            let (next_re, next_im) = (&mut upper_re[..len], &mut upper_im[..len]);
+            for r in 0..len {
+                next_re[r] = prev_re[r] * base_re[r] - prev_im[r] * base_im[r];
+                next_im[r] = prev_re[r] * base_im[r] + prev_im[r] * base_re[r];
+            }
+        }
+    }
+
+    /// e^{inθ_m} for any n ≥ 1: from the table, or multiplied up from the highest power held.
+    pub fn power(&self, mode: usize, n: u32) -> (f64, f64) {
+        let held = n.min(self.highest[mode]);
+        let at = self.slot(mode, held);
+        let (mut re, mut im) = (self.re[at], self.im[at]);
+        let base = self.slot(mode, 1);
+        let (u, v) = (self.re[base], self.im[base]);
+        for _ in held..n {
+            (re, im) = (re * u - im * v, re * v + im * u);
+        }
+        (re, im)
+    }
+}
+
+/// The pairs laid out for the coupling loop: for each pair its modes, the table slots of
+/// e^{ipθ_k} and e^{iqθ_j}, and its gains, one array per quantity so that the loop over pairs
+/// reads each as a stream.
+#[derive(Debug, Clone, Default)]
+pub struct PairCoupling {
+    j: Vec<usize>,
+    k: Vec<usize>,
+    slot_k: Vec<usize>,
+    slot_j: Vec<usize>,
+    /// ε o w / q and ε o w / p: the kicks on the RSHW and the CSHW per unit sin ψ and power weight.
+    gain_j: Vec<f64>,
+    gain_k: Vec<f64>,
+    /// Per pair, sin ψ and the kicks of the current step (scratch, kept to avoid an allocation
+    /// per step).
+    sin_psi: Vec<f64>,
+    kick_j: Vec<f64>,
+    kick_k: Vec<f64>,
+    /// The runs of consecutive pairs with the same RSHW: (j, first pair, end).
+    runs: Vec<(usize, usize, usize)>,
+    /// Whether ε ≠ 0: without coupling the pairs only measure their locking, and no kick is
+    /// added (not even 0 · NaN from an overflowing mode, which must be reported as that
+    /// mode's divergence, not spread to its partners).
+    coupled: bool,
+    /// The table of phasor powers the pairs read.
+    pub powers: PhasorPowers,
+}
+
+impl PairCoupling {
+    /// The layout of `pairs` (with their current p/q) over `modes` modes, at coupling ε.
+    pub fn new(pairs: &[LockPair], modes: usize, epsilon: f64) -> Self {
+        let mut highest = vec![1u32; modes];
+        for pair in pairs {
+            highest[pair.k] = highest[pair.k].max(pair.p);
+            highest[pair.j] = highest[pair.j].max(pair.q);
+        }
+        let powers = PhasorPowers::with_highest(highest);
+        let n = pairs.len();
+        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+        for (e, pair) in pairs.iter().enumerate() {
+            match runs.last_mut() {
+                Some((j, _, end)) if *j == pair.j => *end = e + 1,
+                _ => runs.push((pair.j, e, e + 1)),
+            }
+        }
+        PairCoupling {
+            runs,
+            j: pairs.iter().map(|pair| pair.j).collect(),
+            k: pairs.iter().map(|pair| pair.k).collect(),
+            slot_k: pairs
+                .iter()
+                .map(|pair| powers.slot(pair.k, pair.p))
+                .collect(),
+            slot_j: pairs
+                .iter()
+                .map(|pair| powers.slot(pair.j, pair.q))
+                .collect(),
+            gain_j: pairs
+                .iter()
+                .map(|pair| epsilon * pair.strength() / f64::from(pair.q))
+                .collect(),
+            gain_k: pairs
+                .iter()
+                .map(|pair| epsilon * pair.strength() / f64::from(pair.p))
+                .collect(),
+            sin_psi: vec![0.0; n],
+            kick_j: vec![0.0; n],
+            kick_k: vec![0.0; n],
+            coupled: epsilon != 0.0,
+            powers,
+        }
+    }
+
+    /// Updates each pair's moving average of e^{iψ} (factor `beta`) in `index_re`/`index_im`
+    /// and accumulates the phase velocities of the coupling into `dtheta`, with power weights
+    /// from the energies `energy`. The table must hold the current phasors ([`PhasorPowers::fill`]).
+    pub fn apply(
+        &mut self,
+        energy: &[f64],
+        beta: f64,
+        index_re: &mut [f64],
+        index_im: &mut [f64],
+        dtheta: &mut [f64],
+    ) {
+        let n = self.j.len();
+        let (table_re, table_im) = (&self.powers.re, &self.powers.im);
+        let (index_re, index_im) = (&mut index_re[..n], &mut index_im[..n]);
+        // First every pair's e^{iψ} and locking index, then its kicks, each pair on its own (no
+        // two pairs write one place, so the loops vectorise); then the kicks are added to the
+        // modes in pair order, which fixes the order of every sum.
+        for e in 0..n {
+            let (a_re, a_im) = (table_re[self.slot_k[e]], table_im[self.slot_k[e]]);
+            let (b_re, b_im) = (table_re[self.slot_j[e]], table_im[self.slot_j[e]]);
+            // e^{iψ} = e^{ipθ_k} · conj(e^{iqθ_j}).
+            let c = a_re * b_re + a_im * b_im;
+            let s = a_im * b_re - a_re * b_im;
+            index_re[e] += beta * (c - index_re[e]);
+            index_im[e] += beta * (s - index_im[e]);
+            self.sin_psi[e] = s;
+        }
+        if !self.coupled {
+            return;
+        }
+        for e in 0..n {
+            let s = self.sin_psi[e];
+            let (ej, ek) = (energy[self.j[e]], energy[self.k[e]]);
+            let total = ej + ek;
+            let (pi_kj, pi_jk) = if total > 0.0 {
+                let inverse = 1.0 / total;
+                (ek * inverse, ej * inverse)
+            } else {
+                (0.5, 0.5)
+            };
+            self.kick_j[e] = self.gain_j[e] * s * pi_kj;
+            self.kick_k[e] = self.gain_k[e] * s * pi_jk;
+        }
+        // The pairs of one RSHW are consecutive (see `runs`): their kicks are summed in four
+        // lanes and added once, instead of a chain of additions to one place that each waits
+        // for the one before. The CSHWs of consecutive pairs differ, so their kicks go straight in.
+        for &(j, start, end) in &self.runs {
+            dtheta[j] += lane_sum(&self.kick_j[start..end]);
+        }
+        for e in 0..n {
+            dtheta[self.k[e]] -= self.kick_k[e];
+        }
+    }
+}
+
+/// The sum of `values` in a fixed order: four interleaved partial sums, then
+/// (s₀ + s₁) + (s₂ + s₃). Independent partial sums let the additions overlap.
+fn lane_sum(values: &[f64]) -> f64 {
+    let mut lanes = [0.0; 4];
+    let chunks = values.chunks_exact(4);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for l in 0..4 {
+            lanes[l] += chunk[l];
+        }
+    }
+    for (l, value) in rest.iter().enumerate() {
+        lanes[l] += value;
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
 }
 
 /// Accumulates the pull of a metronome of phase `metro_phase` and strength `coupling`
 /// (already multiplied by its envelope): the virtual oscillator has infinite power, so it
-/// pulls each mode fully and is never pushed back.
+/// pulls each mode fully and is never pushed back. `powers` holds the modes' phasors.
 pub fn metronome_coupling(
     links: &[MetronomeLink],
     metro_phase: f64,
     coupling: f64,
-    theta: &[f64],
+    powers: &PhasorPowers,
     dtheta: &mut [f64],
 ) {
     for link in links {
         let (p, q) = (f64::from(link.p), f64::from(link.q));
-        let psi = wrap(p * metro_phase) - wrap(q * theta[link.mode]);
-        dtheta[link.mode] += coupling / (p * q) * psi.sin() / q;
+        let (metro_sin, metro_cos) = super::trig::sin_cos(wrap(p * metro_phase));
+        let (u, v) = powers.power(link.mode, link.q);
+        // sin(p θ_metro − q θ_m) = Im(e^{ipθ_metro} · conj(e^{iqθ_m})).
+        let sin_psi = metro_sin * u - metro_cos * v;
+        dtheta[link.mode] += coupling / (p * q) * sin_psi / q;
     }
 }
 
-/// Rotates each amplitude by dt · dθ_m (energies unchanged) and clears `dtheta`.
+/// Largest rotation angle for which [`small_sin_cos`] is used; beyond it glibc's `sincos`.
+const SMALL_ANGLE: f64 = 0.5;
+
+/// (sin x, cos x) for |x| ≤ [`SMALL_ANGLE`] by their Taylor series to x¹⁷ and x¹⁸: the first
+/// terms left out are below 4e-23 of the result, far under half an ulp, so the values are
+/// correctly rounded but for the rounding of the few operations (at most an ulp or two). The
+/// series has no branch, so a loop over the modes vectorises where `sincos` is a call per mode.
+#[inline]
+fn small_sin_cos(x: f64) -> (f64, f64) {
+    let x2 = x * x;
+    // Horner in x² with the coefficients 1/(2n+1)! and 1/(2n)!, alternating in sign.
+    let sin = x
+        * (1.0
+            + x2 * (-1.0 / 6.0
+                + x2 * (1.0 / 120.0
+                    + x2 * (-1.0 / 5_040.0
+                        + x2 * (1.0 / 362_880.0
+                            + x2 * (-1.0 / 39_916_800.0
+                                + x2 * (1.0 / 6_227_020_800.0
+                                    + x2 * (-1.0 / 1_307_674_368_000.0
+                                        + x2 * (1.0 / 355_687_428_096_000.0)))))))));
+    let cos = 1.0
+        + x2 * (-0.5
+            + x2 * (1.0 / 24.0
+                + x2 * (-1.0 / 720.0
+                    + x2 * (1.0 / 40_320.0
+                        + x2 * (-1.0 / 3_628_800.0
+                            + x2 * (1.0 / 479_001_600.0
+                                + x2 * (-1.0 / 87_178_291_200.0
+                                    + x2 * (1.0 / 20_922_789_888_000.0
+                                        + x2 * (-1.0 / 6_402_373_705_728_000.0)))))))));
+    (sin, cos)
+}
+
+/// Rotates each amplitude by dt · dθ_m (energies unchanged up to rounding) and clears `dtheta`.
+/// A mode without a kick keeps its amplitude exactly (sin 0 = 0, cos 0 = 1).
 pub fn apply_rotation(z_re: &mut [f64], z_im: &mut [f64], dtheta: &mut [f64], dt: f64) {
-    for m in 0..z_re.len() {
-        if dtheta[m] != 0.0 {
-            let (s, c) = super::trig::sin_cos(dtheta[m] * dt);
-            let (x, y) = (z_re[m], z_im[m]);
-            z_re[m] = c * x - s * y;
-            z_im[m] = c * y + s * x;
-            dtheta[m] = 0.0;
+    let m = z_re.len();
+    let (z_re, z_im, dtheta) = (&mut z_re[..m], &mut z_im[..m], &mut dtheta[..m]);
+    let rotate = |z_re: &mut f64, z_im: &mut f64, (s, c): (f64, f64)| {
+        let (x, y) = (*z_re, *z_im);
+        *z_re = c * x - s * y;
+        *z_im = c * y + s * x;
+    };
+    // Each angle gets the same sine and cosine on either path; the first, taken when every
+    // angle is small (always, at the couplings scripts use), has no call and vectorises.
+    if dtheta.iter().all(|d| (d * dt).abs() <= SMALL_ANGLE) {
+        for i in 0..m {
+            rotate(&mut z_re[i], &mut z_im[i], small_sin_cos(dtheta[i] * dt));
+        }
+    } else {
+        for i in 0..m {
+            let angle = dtheta[i] * dt;
+            let rotation = if angle.abs() <= SMALL_ANGLE {
+                small_sin_cos(angle)
+            } else {
+                super::trig::sin_cos(angle)
+            };
+            rotate(&mut z_re[i], &mut z_im[i], rotation);
         }
     }
+    dtheta.iter_mut().for_each(|d| *d = 0.0);
 }
 
 /// The integration index: mean of the locking indices |⟨e^{iψ}⟩| weighted by o_jk times the
@@ -237,7 +507,9 @@ pub fn integration(
             continue;
         }
         let weight = pair.overlap * ej * ek / (ej + ek);
-        numerator += weight * index_re[n].hypot(index_im[n]);
+        // |L| ≤ 1, so the plain square root cannot overflow and is far cheaper than `hypot`.
+        let (re, im) = (index_re[n], index_im[n]);
+        numerator += weight * (re * re + im * im).sqrt();
         denominator += weight;
     }
     if denominator > 0.0 {

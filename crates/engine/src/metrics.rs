@@ -12,6 +12,8 @@ pub struct SpectrumKernels {
     /// Harmonicity h(f_j / f_k).
     pub harmonicity: Vec<f64>,
     pub len: usize,
+    /// The frequencies the kernels hold, for [`SpectrumKernels::follow`].
+    frequencies: Vec<f64>,
 }
 
 /// Width of the harmonicity peaks in ln-frequency (model: 0.01).
@@ -79,7 +81,40 @@ impl SpectrumKernels {
             roughness: roughness_values,
             harmonicity: harmonicity_values,
             len,
+            frequencies: frequencies.to_vec(),
         }
+    }
+
+    /// Makes the kernels those of `frequencies` (as many as before), recomputing only the pairs
+    /// of which a frequency changed. A detuning moves the RSHWs of some regions and never the
+    /// CSHWs, so most pairs keep their values; each recomputed value is the one
+    /// [`SpectrumKernels::new`] would give.
+    pub fn follow(&mut self, frequencies: &[f64]) {
+        assert_eq!(
+            frequencies.len(),
+            self.len,
+            "kernels follow as many frequencies"
+        );
+        let changed: Vec<bool> = self
+            .frequencies
+            .iter()
+            .zip(frequencies)
+            .map(|(old, new)| old.to_bits() != new.to_bits())
+            .collect();
+        if !changed.contains(&true) {
+            return;
+        }
+        let mut index = 0;
+        for j in 0..self.len {
+            for k in j + 1..self.len {
+                if changed[j] || changed[k] {
+                    self.roughness[index] = roughness(frequencies[j], frequencies[k]);
+                    self.harmonicity[index] = harmonicity(frequencies[j] / frequencies[k]);
+                }
+                index += 1;
+            }
+        }
+        self.frequencies.copy_from_slice(frequencies);
     }
 
     /// (consonance, dissonance), each normalised by Σ_{j<k} a_j a_k (0 when that is 0).

@@ -12,11 +12,14 @@ impl Engine {
                 _ => self.base_omega[i],
             };
         }
-        locking::refresh_ratios(
+        if locking::refresh_ratios(
             &mut self.pairs,
             &self.omega,
             self.plan.locking.max_denominator,
-        );
+        ) {
+            self.coupling =
+                PairCoupling::new(&self.pairs, self.omega.len(), self.plan.locking.epsilon);
+        }
         for component in &self.components {
             if let CompiledAction::Metronome { slot, omega, .. } = component.action {
                 self.metronome_links[slot] = locking::metronome_links(
@@ -33,7 +36,6 @@ impl Engine {
             .map(|w| (-w * self.dt).sin_cos())
             .collect();
         self.coefficient_key.clear();
-        *self.kernels.borrow_mut() = None;
     }
 
     /// Evaluates the schedules at `step` and rebuilds the step coefficients when an input
@@ -253,18 +255,12 @@ impl Engine {
             return;
         }
         for i in 0..self.z_re.len() {
-            self.phases[i] = self.z_im[i].atan2(self.z_re[i]);
             self.energy[i] = self.z_re[i] * self.z_re[i] + self.z_im[i] * self.z_im[i];
         }
-        let inputs = locking::LockingInputs {
-            epsilon: self.plan.locking.epsilon,
-            theta: &self.phases,
-            energy: &self.energy,
-            beta: smoothing(self.plan.locking.window_steps),
-        };
-        locking::pair_coupling(
-            &inputs,
-            &self.pairs,
+        self.coupling.powers.fill(&self.z_re, &self.z_im);
+        self.coupling.apply(
+            &self.energy,
+            smoothing(self.plan.locking.window_steps),
             &mut self.pair_index_re,
             &mut self.pair_index_im,
             &mut self.dtheta,
@@ -287,7 +283,7 @@ impl Engine {
                     &self.metronome_links[slot],
                     phase,
                     coupling * a,
-                    &self.phases,
+                    &self.coupling.powers,
                     &mut self.dtheta,
                 );
             }
@@ -405,8 +401,13 @@ impl Engine {
             if detune_rate[r] > 0.0 {
                 let target = detune_pull[r] / detune_rate[r];
                 let keep = (-p * detune_rate[r] * self.dt).exp();
-                self.detuning[r] = target + (self.detuning[r] - target) * keep;
-                detuned = true;
+                let moved = target + (self.detuning[r] - target) * keep;
+                // A pull toward the value a region already holds (a restoring source on an
+                // untouched region, or a detuning that has converged) leaves it unchanged, and
+                // then the frequencies and everything derived from them stay as they are: their
+                // rebuild (ratios, kernels, rotations) would cost more than the step itself.
+                detuned |= moved != self.detuning[r];
+                self.detuning[r] = moved;
             }
         }
         if detuned {

@@ -116,15 +116,19 @@ impl<'a> EngineView<'a> {
 
     fn consonance_dissonance(&self) -> (f64, f64) {
         let engine = self.engine;
+        let audible: Vec<f64> = engine
+            .omega
+            .iter()
+            .map(|w| w / std::f64::consts::TAU * engine.audible_scale)
+            .collect();
         let mut cache = engine.kernels.borrow_mut();
-        let kernels = cache.get_or_insert_with(|| {
-            let audible: Vec<f64> = engine
-                .omega
-                .iter()
-                .map(|w| w / std::f64::consts::TAU * engine.audible_scale)
-                .collect();
-            SpectrumKernels::new(&audible)
-        });
+        let kernels = match cache.as_mut() {
+            Some(kernels) => {
+                kernels.follow(&audible);
+                kernels
+            }
+            None => cache.insert(SpectrumKernels::new(&audible)),
+        };
         let amplitudes: Vec<f64> = engine.mean_energy.iter().map(|e| e.sqrt()).collect();
         kernels.consonance_dissonance(&amplitudes)
     }
